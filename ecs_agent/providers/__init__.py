@@ -1,0 +1,28 @@
+"""Providers: chat (OpenAI, Claude, LiteLLM, fake, retrying), embeddings, vector store."""
+
+from __future__ import annotations
+
+from ecs_agent.providers.claude_provider import ClaudeProvider
+from ecs_agent.providers.embedding_protocol import EmbeddingProvider
+from ecs_agent.providers.embedding_provider import OpenAIEmbeddingProvider
+from ecs_agent.providers.fake_embedding_provider import FakeEmbeddingProvider
+from ecs_agent.providers.fake_provider import FakeProvider
+from ecs_agent.providers.litellm_provider import LiteLLMProvider
+from ecs_agent.providers.openai_provider import OpenAIProvider
+from ecs_agent.providers.protocol import LLMProvider
+from ecs_agent.providers.retry_provider import RetryProvider
+from ecs_agent.providers.vector_store import InMemoryVectorStore, VectorStore
+
+__all__ = [
+    "ClaudeProvider",
+    "EmbeddingProvider",
+    "FakeEmbeddingProvider",
+    "FakeProvider",
+    "InMemoryVectorStore",
+    "LLMProvider",
+    "LiteLLMProvider",
+    "OpenAIEmbeddingProvider",
+    "OpenAIProvider",
+    "RetryProvider",
+    "VectorStore",
+]
