@@ -11,7 +11,7 @@ input does not have the expected shape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Any, TypeVar
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+_DEFAULT_MAX_ATTEMPTS = 3  # RetryConfig.max_attempts default
 
 
 @dataclass(slots=True)
@@ -164,16 +166,42 @@ class RetryConfig:
     """How :class:`ecs_agent.RetryProvider` retries.
 
     ``max_attempts`` counts the first call too; waits grow exponentially
-    (``multiplier * 2**n`` seconds) and are clamped to ``[min_wait, max_wait]``.
+    (``multiplier * 2**n`` seconds, ``n = 0`` before the first retry) and are clamped
+    to ``[min_wait, max_wait]``.
+
+    Two spellings of the number of tries are accepted; pass one of them:
+
+    * ``RetryConfig(max_attempts=4)``: at most 4 calls in all;
+    * ``RetryConfig(max_retries=3)``: the first call plus up to 3 retries, which is the
+      same thing (``max_attempts = max_retries + 1``).
+
+    ``max_retries`` is an init-only argument (not a dataclass field: ``to_dict()`` and
+    ``dataclasses.fields`` show ``max_attempts`` only); read it back through the
+    :attr:`max_retries` property. ``from_dict`` accepts either key.
     """
 
-    max_attempts: int = 3
+    max_attempts: int = _DEFAULT_MAX_ATTEMPTS
     multiplier: float = 1.0
     min_wait: float = 4.0
     max_wait: float = 60.0
     retry_status_codes: tuple[int, ...] = (429, 500, 502, 503, 504)
+    max_retries: InitVar[int | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, max_retries: int | None) -> None:
+        if max_retries is not None:
+            if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+                raise TypeError(
+                    f"RetryConfig.max_retries must be an int, got {type(max_retries).__name__}"
+                )
+            if max_retries < 0:
+                raise ValueError(f"RetryConfig.max_retries must be >= 0, got {max_retries}")
+            if self.max_attempts != _DEFAULT_MAX_ATTEMPTS:
+                raise ValueError(
+                    f"RetryConfig got both max_attempts={self.max_attempts} and "
+                    f"max_retries={max_retries}; pass one of them "
+                    "(max_attempts = max_retries + 1)"
+                )
+            self.max_attempts = max_retries + 1
         if self.max_attempts < 1:
             raise ValueError(f"RetryConfig.max_attempts must be >= 1, got {self.max_attempts}")
         if self.min_wait < 0 or self.max_wait < 0:
@@ -201,11 +229,21 @@ class RetryConfig:
         return _validate(cls, data)
 
 
+def _max_retries(self: RetryConfig) -> int:
+    """Retries after the first attempt: ``max_attempts - 1``."""
+    return self.max_attempts - 1
+
+
+# A property cannot sit in the class body under the InitVar of the same name (the
+# dataclass would take it for the default), so it is attached once the class exists.
+# (Type checkers do not see it; the constructor argument is fully typed.)
+RetryConfig.max_retries = property(_max_retries)  # type: ignore[attr-defined]
+
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 
 # Unknown keys are an error, not silently dropped: a typo in a cassette must be seen.
 for _cls in (ToolCall, Message, ToolSchema, Usage, CompletionResult, StreamDelta, RetryConfig):
-    _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[union-attr]
 
 
 def _validate(cls: type[_T], data: Any) -> _T:
