@@ -1,9 +1,315 @@
-"""ClaudeProvider (stub: being written)."""
+"""ClaudeProvider: Anthropic's Messages API (``POST {base_url}/v1/messages``) over httpx.
+
+Wire <-> domain translation lives in :mod:`ecs_agent.providers._anthropic_wire` (request,
+response, finish reasons, usage) and :mod:`ecs_agent.providers._anthropic_stream`
+(streamed events); this class only does I/O.
+
+Finish reasons (streams; see ``_anthropic_wire`` for the table): ``end_turn`` and
+``stop_sequence`` -> ``stop``, ``tool_use`` -> ``tool_calls``, ``max_tokens`` ->
+``length``, ``refusal`` -> ``content_filter``, anything else passed through.
+
+Structured output: ``response_format`` is never sent as a key (the API rejects unknown
+keys). ``json_schema`` and ``json_object`` formats become a forced tool whose input is
+the answer; the content returned is that input as compact JSON (``separators=(",", ":")``,
+keys in the model's order, non-ASCII kept), it is not reported as a tool call, and the
+finish reason is ``stop``. Streamed, that JSON is yielded as one content delta when the
+tool block completes, so a stream reassembles into exactly the non-streamed content.
+
+Errors:
+
+* a non-2xx answer: ``httpx.HTTPStatusError`` (logged; the message holds Anthropic's own
+  error type and message, never the key), as :class:`ecs_agent.RetryProvider` expects;
+* no answer at all: the ``httpx.RequestError`` (logged, key scrubbed);
+* an ``event: error`` before ``message_start`` (Anthropic answered 200, then failed before
+  any output, typically ``overloaded_error``): ``httpx.HTTPStatusError`` with the status
+  that error type has as an HTTP answer (``overloaded_error`` 529, ``api_error`` 500,
+  ``rate_limit_error`` 429, ...), so a retry policy treats it like the same failure
+  answered as a status code. Nothing has reached the caller yet, so retrying is safe;
+* once output has started, an ``event: error``, a dropped connection or a stream ending
+  without ``message_stop``: :class:`ecs_agent.errors.StreamError` (``body`` holds the
+  error event). Not retried: the caller has already consumed part of the answer.
+"""
 
 from __future__ import annotations
 
+import collections
+import json
+import logging
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ecs_agent._http import (
+    Timeouts,
+    build_client,
+    raise_for_status,
+    raise_request_error,
+    scrub,
+    send,
+)
+from ecs_agent._sse import ServerSentEvent, aiter_sse
+from ecs_agent.errors import ProviderResponseError, StreamError
+from ecs_agent.intercept import ChatCall, ChatOutcome, dispatch_chat
+from ecs_agent.providers._anthropic_stream import ClaudeStreamState, stream_error_from_event
+from ecs_agent.providers._anthropic_wire import (
+    ANTHROPIC_VERSION,
+    build_request_body,
+    result_from_wire,
+    structured_output_tool,
+)
+from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
+
 __all__ = ["ClaudeProvider"]
+
+PROVIDER = "claude"
+logger = logging.getLogger("ecs_agent.providers.claude")
+
+# The HTTP status each Anthropic error type is answered with (their errors page).
+ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
 
 
 class ClaudeProvider:
-    """Stub."""
+    """Chat with Claude models through Anthropic's Messages API.
+
+    ``client`` / ``transport`` inject an ``httpx.AsyncClient`` or transport (tests,
+    proxies); an injected client is not closed by :meth:`aclose`, its owner closes it.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://api.anthropic.com",
+        model: str = "claude-3-5-haiku-latest",
+        max_tokens: int = 4096,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 120.0,
+        write_timeout: float = 10.0,
+        pool_timeout: float = 10.0,
+        *,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not isinstance(api_key, str):
+            raise TypeError(f"ClaudeProvider api_key must be a str, got {type(api_key).__name__}")
+        if max_tokens < 1:
+            raise ValueError(f"ClaudeProvider max_tokens must be >= 1, got {max_tokens}")
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.max_tokens = max_tokens
+        self._owns_client = client is None
+        self._client = build_client(
+            base_url=self.base_url,
+            headers={},
+            timeouts=Timeouts(connect=connect_timeout, read=read_timeout,
+                              write=write_timeout, pool=pool_timeout),
+            client=client,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"ClaudeProvider(model={self.model!r}, base_url={self.base_url!r})"
+
+    async def complete(
+        self,
+        messages: list[Message],
+        tools: list[ToolSchema] | None = None,
+        stream: bool = False,
+        response_format: dict[str, Any] | None = None,
+    ) -> CompletionResult | AsyncIterator[StreamDelta]:
+        """Send one Messages request; a result, or an async iterator of deltas when streaming.
+
+        Raises :class:`ValueError` at once for input Claude cannot take (an unknown role,
+        an unsupported ``response_format``), before anything is sent.
+        """
+        structured = structured_output_tool(response_format)
+        body = build_request_body(
+            model=self.model, messages=messages, tools=tools, max_tokens=self.max_tokens,
+            stream=stream, structured=structured,
+        )
+        name = structured.name if structured is not None else None
+
+        async def live() -> ChatOutcome:
+            if stream:
+                return await self._stream_live(body, name)
+            return await self._complete_live(body, name)
+
+        call = ChatCall(provider=PROVIDER, model=self.model, messages=messages, tools=tools,
+                        stream=stream, response_format=response_format,
+                        secrets=(self.api_key,))
+        return await dispatch_chat(call, live)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (unless it was injected)."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> ClaudeProvider:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _post(self, body: dict[str, Any]) -> httpx.Response:
+        request = self._client.build_request(
+            "POST",
+            f"{self.base_url}/v1/messages",
+            json=body,
+            headers={
+                "x-api-key": self.api_key,
+                "anthropic-version": ANTHROPIC_VERSION,
+                "content-type": "application/json",
+                "accept": "text/event-stream" if body.get("stream") else "application/json",
+            },
+        )
+        try:
+            response = await send(PROVIDER, self._client, request)
+        except httpx.RequestError as exc:
+            raise_request_error(PROVIDER, exc, (self.api_key,))
+        await raise_for_status(PROVIDER, response, (self.api_key,))
+        return response
+
+    async def _complete_live(self, body: dict[str, Any], name: str | None) -> CompletionResult:
+        response = await self._post(body)
+        try:
+            raw = await response.aread()
+        except httpx.RequestError as exc:
+            raise_request_error(PROVIDER, exc, (self.api_key,))
+        finally:
+            await response.aclose()
+        try:
+            result, _ = result_from_wire(json.loads(raw), name)
+        except ValueError as exc:
+            message = scrub(f"unreadable /v1/messages answer: {exc}", (self.api_key,))
+            logger.error("%s: %s", PROVIDER, message)
+            raise ProviderResponseError(message, provider=PROVIDER,
+                                        body=raw[:2000].decode("utf-8", "replace")) from exc
+        return result
+
+    async def _stream_live(self, body: dict[str, Any], name: str | None) -> _ClaudeDeltaStream:
+        response = await self._post(body)
+        stream = _ClaudeDeltaStream(response, ClaudeStreamState(name), (self.api_key,))
+        await stream.open()
+        return stream
+
+
+class _ClaudeDeltaStream:
+    """The iterator ``complete(stream=True)`` returns; ``aclose()`` closes the response."""
+
+    def __init__(
+        self, response: httpx.Response, state: ClaudeStreamState, secrets: tuple[str, ...]
+    ) -> None:
+        self._response = response
+        self._state = state
+        self._secrets = secrets
+        self._events: AsyncIterator[ServerSentEvent] = aiter_sse(response.aiter_bytes())
+        self._pending: collections.deque[StreamDelta] = collections.deque()
+        self._closed = False
+
+    def __aiter__(self) -> _ClaudeDeltaStream:
+        return self
+
+    async def open(self) -> None:
+        """Read up to ``message_start``; an error event before it raises an HTTP error."""
+        try:
+            while not self._state.started and not self._pending:
+                event = await self._next_event()
+                if event is None:
+                    self._state.finish()
+                    return
+                payload = _error_payload(event)
+                if payload is not None:
+                    raise self._status_error(payload)
+                self._pending.extend(self._state.feed(event.event, event.data))
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def __anext__(self) -> StreamDelta:
+        try:
+            while not self._pending:
+                if self._state.stopped or self._closed:
+                    await self.aclose()
+                    raise StopAsyncIteration
+                event = await self._next_event()
+                if event is None:
+                    self._state.finish()
+                    continue
+                self._pending.extend(self._state.feed(event.event, event.data))
+        except StreamError as exc:
+            logger.error("%s", scrub(str(exc), self._secrets))
+            await self.aclose()
+            raise
+        except BaseException:  # cancelled, or the caller's own error thrown in
+            await self.aclose()
+            raise
+        return self._pending.popleft()
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        aclose = getattr(self._events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await self._response.aclose()
+
+    async def _next_event(self) -> ServerSentEvent | None:
+        try:
+            return await self._events.__anext__()
+        except StopAsyncIteration:
+            return None
+        except httpx.HTTPError as exc:
+            raise StreamError(
+                scrub(f"connection failed mid-stream ({type(exc).__name__}: {exc}); "
+                      "the answer is incomplete", self._secrets),
+                provider=PROVIDER,
+            ) from exc
+
+    def _status_error(self, payload: dict[str, Any]) -> httpx.HTTPStatusError:
+        detail = stream_error_from_event(payload)
+        error = payload.get("error")
+        kind = error.get("type") if isinstance(error, dict) else None
+        status = ERROR_STATUS.get(kind, 500) if isinstance(kind, str) else 500
+        request = self._response.request
+        synthetic = httpx.Response(status, request=request, json=payload)
+        message = scrub(
+            f"{PROVIDER}: HTTP {status} (error event before any output, as {kind}) from "
+            f"{request.method} {request.url}: {str(detail).removeprefix(PROVIDER + ': ')}",
+            self._secrets,
+        )
+        logger.error("%s", message)
+        return httpx.HTTPStatusError(message, request=request, response=synthetic)
+
+
+def _error_payload(event: ServerSentEvent) -> dict[str, Any] | None:
+    """The payload of an ``error`` event, or ``None`` for any other event."""
+    try:
+        payload: Any = json.loads(event.data)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and payload.get("type") == "error":
+        return payload
+    if event.event == "error":
+        if isinstance(payload, dict):
+            return payload
+        return {"type": "error", "error": {"type": "api_error", "message": event.data[:500]}}
+    return None
