@@ -63,6 +63,10 @@ def pydantic_to_response_format(model: type[BaseModel], *, name: str | None = No
 def to_strict_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """A strict-mode copy of the JSON Schema ``schema`` (the input is not modified)."""
     root = copy.deepcopy(schema)
+    ref = root.get("$ref")
+    if isinstance(ref, str):  # a recursive root model: the root points into $defs
+        target = _resolve(root, ref, "#")
+        root = {**copy.deepcopy(target), **{k: v for k, v in root.items() if k != "$ref"}}
     if root.get("type") != "object":
         raise ValueError(
             "a strict response format needs an object at the root, got "
