@@ -188,7 +188,9 @@ class RetryConfig:
     max_retries: InitVar[int | None] = None
 
     def __post_init__(self, max_retries: int | None) -> None:
-        if max_retries is not None:
+        # A _RetryCount is this config's own max_retries read back (dataclasses.replace
+        # passes every init argument, InitVars included): max_attempts already says it.
+        if max_retries is not None and not isinstance(max_retries, _RetryCount):
             if isinstance(max_retries, bool) or not isinstance(max_retries, int):
                 raise TypeError(
                     f"RetryConfig.max_retries must be an int, got {type(max_retries).__name__}"
@@ -229,9 +231,15 @@ class RetryConfig:
         return _validate(cls, data)
 
 
+class _RetryCount(int):
+    """The int :attr:`RetryConfig.max_retries` returns (recognised by ``__post_init__``)."""
+
+    __slots__ = ()
+
+
 def _max_retries(self: RetryConfig) -> int:
     """Retries after the first attempt: ``max_attempts - 1``."""
-    return self.max_attempts - 1
+    return _RetryCount(self.max_attempts - 1)
 
 
 # A property cannot sit in the class body under the InitVar of the same name (the

@@ -36,7 +36,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC
-from typing import Any
+from typing import Any, Literal, overload
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -103,6 +103,34 @@ class RetryProvider:
 
     def __repr__(self) -> str:
         return f"RetryProvider(provider={self.provider!r}, retry_config={self.retry_config!r})"
+
+    @overload
+    async def complete(
+        self,
+        messages: list[Message],
+        tools: list[ToolSchema] | None = None,
+        stream: Literal[False] = False,
+        response_format: dict[str, Any] | None = None,
+    ) -> CompletionResult: ...
+
+    @overload
+    async def complete(
+        self,
+        messages: list[Message],
+        tools: list[ToolSchema] | None = None,
+        *,
+        stream: Literal[True],
+        response_format: dict[str, Any] | None = None,
+    ) -> AsyncIterator[StreamDelta]: ...
+
+    @overload
+    async def complete(
+        self,
+        messages: list[Message],
+        tools: list[ToolSchema] | None = None,
+        stream: bool = False,
+        response_format: dict[str, Any] | None = None,
+    ) -> CompletionResult | AsyncIterator[StreamDelta]: ...
 
     async def complete(
         self,
