@@ -1,4 +1,13 @@
-"""pytest plugin entry point (registered through the ``pytest11`` entry point)."""
+"""pytest plugin entry point (registered through the ``pytest11`` entry point).
+
+Thin on purpose: options, ini values, the ``llm_cassette`` marker, the fixtures and the
+hooks that decide *when* things happen. What happens lives in plain modules:
+:mod:`~pytest_ecs_agent.options` (validation, precedence), :mod:`~pytest_ecs_agent.paths`
+(cassette file names), :mod:`~pytest_ecs_agent.lifecycle` (one test's session and
+guard), :mod:`~pytest_ecs_agent.network` (the socket guard) and
+:mod:`~pytest_ecs_agent.summary` (the terminal section). Nothing heavy (httpx, litellm,
+Hypothesis, YAML) is imported until a test needs it, so ``pytest --help`` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +16,189 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_ecs_agent.lifecycle import TestCassette, cassette_settings, unmarked_guard
+from pytest_ecs_agent.network import NetworkGuard, install, uninstall
+from pytest_ecs_agent.options import (
+    DEFAULT_CASSETTE_DIR,
+    MARKER_HELP,
+    MARKER_NAME,
+    RECORD_MODES,
+    REPLAY_MODES,
+    GlobalOptions,
+    MarkerOptions,
+    parse_marker,
+    read_global_options,
+)
+from pytest_ecs_agent.summary import PROPERTY, CassetteSummary
+
 if TYPE_CHECKING:
     from pytest_ecs_agent.loopback import LoopbackServer
+    from pytest_ecs_agent.session import CassetteSession
 
-__all__: list[str] = ["llm_server"]
+__all__ = [
+    "llm_cassette",
+    "llm_server",
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "pytest_runtest_call",
+    "pytest_runtest_makereport",
+    "pytest_runtest_setup",
+    "pytest_runtest_teardown",
+    "pytest_unconfigure",
+]
+
+_OPTIONS = pytest.StashKey[GlobalOptions]()
+_MARKER = pytest.StashKey[MarkerOptions]()
+_CASSETTE = pytest.StashKey[TestCassette]()
+_GUARD = pytest.StashKey[NetworkGuard]()
+_SUMMARY_PLUGIN = "ecs-agent-llm-cassette-summary"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("llm-cassette", "LLM cassettes (pytest_ecs_agent)")
+    group.addoption(
+        "--llm-record-mode", dest="llm_record_mode", choices=RECORD_MODES, default=None,
+        help="record mode of every llm_cassette test: none (replay only, the default), once, "
+             "new_episodes, all, rewrite. Beats the marker's record_mode= and the "
+             "llm_record_mode ini value.")
+    group.addoption(
+        "--llm-replay", dest="llm_replay", choices=REPLAY_MODES, default=None,
+        help="domain (default: serve recorded results) or wire (run the real providers' "
+             "parsers on the recorded HTTP exchanges).")
+    group.addoption(
+        "--llm-allowed-hosts", dest="llm_allowed_hosts", action="append", default=None,
+        metavar="HOSTS",
+        help="comma-separated hosts (names or IPs) that tests may reach while the network "
+             "is closed; may be repeated.")
+    group.addoption(
+        "--llm-block-network", dest="llm_block_network", action="store_true", default=False,
+        help="close the network (but allowed hosts and unix sockets) for every test, not "
+             "only for tests replaying a cassette.")
+    parser.addini("llm_cassette_dir", f"cassette directory, relative to rootdir "
+                  f"(default: {DEFAULT_CASSETTE_DIR}).", default=DEFAULT_CASSETTE_DIR)
+    parser.addini("llm_record_mode", "default record mode (none, once, new_episodes, all, "
+                  "rewrite; default: none).", default="none")
+    parser.addini("llm_replay", "default replay path (domain or wire; default: domain).",
+                  default="domain")
+    parser.addini("llm_allowed_hosts", "hosts tests may reach while the network is closed.",
+                  type="args", default=[])
+    parser.addini("llm_block_network", "close the network for every test.", type="bool",
+                  default=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    config.stash[_OPTIONS] = read_global_options(config)
+    config.pluginmanager.register(_SummaryHooks(CassetteSummary()), _SUMMARY_PLUGIN)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    plugin = config.pluginmanager.get_plugin(_SUMMARY_PLUGIN)
+    if plugin is not None:
+        config.pluginmanager.unregister(plugin)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Validate every ``llm_cassette`` marker once, before anything runs."""
+    for item in items:
+        mark = item.get_closest_marker(MARKER_NAME)
+        if mark is not None:
+            item.stash[_MARKER] = parse_marker(mark.args, mark.kwargs, item.nodeid)
+        elif MARKER_NAME in getattr(item, "fixturenames", ()):
+            item.stash[_MARKER] = MarkerOptions()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    options = item.config.stash[_OPTIONS]
+    marker = item.stash.get(_MARKER, None)
+    if marker is None:
+        if options.block_network:
+            item.stash[_GUARD] = guard = unmarked_guard(item.nodeid, options.allowed_hosts)
+            install(guard)
+        return (yield)
+    cassette = TestCassette(item.nodeid, cassette_settings(item, options, marker),
+                            options.rootdir)
+    item.stash[_CASSETTE] = cassette
+    cassette.open()
+    with cassette.active():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    cassette = item.stash.get(_CASSETTE, None)
+    if cassette is None:
+        yield
+        guard = item.stash.get(_GUARD, None)
+        if guard is not None and guard.blocked:
+            pytest.fail(f"pytest_ecs_agent blocked network connection(s) to "
+                        f"{', '.join(guard.blocked)}. {guard.hint}", pytrace=False)
+        return None
+    with cassette.active():
+        yield
+    blocked = cassette.blocked_error()
+    if blocked is not None:
+        pytest.fail(blocked, pytrace=False)
+    return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    guard = item.stash.get(_GUARD, None)
+    cassette = item.stash.get(_CASSETTE, None)
+    try:
+        if cassette is None:
+            return (yield)
+        with cassette.active():
+            return (yield)
+    finally:
+        if guard is not None:
+            uninstall(guard)
+        if cassette is not None:
+            try:
+                cassette.close()
+            finally:
+                if cassette.record is not None:
+                    item.user_properties.append((PROPERTY, cassette.record.to_dict()))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    cassette = item.stash.get(_CASSETTE, None)
+    if cassette is not None and report.failed and report.when in ("setup", "call"):
+        cassette.failed = True
+    return report
+
+
+class _SummaryHooks:
+    """Gathers the cassette records of every report and writes the terminal section."""
+
+    def __init__(self, summary: CassetteSummary) -> None:
+        self.summary = summary
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.summary.add_report(report.when or "", list(report.user_properties))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter,
+                                config: pytest.Config) -> None:
+        self.summary.write(terminalreporter, verbose=config.get_verbosity() > 0)
+
+
+@pytest.fixture
+def llm_cassette(request: pytest.FixtureRequest) -> CassetteSession:
+    """The cassette session of this test: ``wrap(provider)``, ``interactions``, ``path``."""
+    cassette = request.node.stash.get(_CASSETTE, None)
+    if cassette is None or cassette.session is None:
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: the llm_cassette fixture needs a test item "
+            "(use it from a test function or a function-scoped fixture).")
+    return cassette.session
 
 
 @pytest.fixture

@@ -1,0 +1,160 @@
+"""The life of one test's cassette: open, activate per phase, guard the network, finish.
+
+:class:`TestCassette` is what the plugin's hooks drive (the hooks only decide *when*):
+
+* :meth:`TestCassette.open` (before any fixture is set up) opens the
+  :class:`~pytest_ecs_agent.session.CassetteSession` and, unless the test is recording,
+  installs the network guard;
+* :meth:`TestCassette.active` installs the session's interceptor for one phase
+  (fixture setup, the test call, fixture teardown). The interceptor is a context
+  variable, so it is set in the thread that runs the test and flows into the tasks
+  pytest-asyncio creates for async tests and async fixtures (it copies the context
+  when it starts each of them);
+* :meth:`TestCassette.close` finishes the session (writing the file when needed),
+  removes the guard and returns the record for the terminal summary.
+
+:func:`open_session` is the one place that builds a session from plugin settings.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_ecs_agent.network import NetworkGuard, install, uninstall
+from pytest_ecs_agent.options import (
+    RECORDING_MODES,
+    CassetteSettings,
+    GlobalOptions,
+    MarkerOptions,
+    resolve_settings,
+)
+from pytest_ecs_agent.paths import default_cassette_path, display_path
+from pytest_ecs_agent.summary import CassetteRecord, record_from_stats
+
+if TYPE_CHECKING:
+    from pytest_ecs_agent.session import CassetteSession
+
+__all__ = [
+    "TestCassette",
+    "cassette_settings",
+    "is_recording",
+    "open_session",
+    "record_command",
+    "unmarked_guard",
+]
+
+
+def cassette_settings(item: pytest.Item, options: GlobalOptions,
+                      marker: MarkerOptions) -> CassetteSettings:
+    """The settings of ``item``'s cassette (default path: module path / class.test name)."""
+    names = [node.name for node in item.listchain() if isinstance(node, pytest.Class)]
+    names.append(item.name)
+    default = default_cassette_path(options.cassette_dir, options.rootdir, Path(item.path), names)
+    return resolve_settings(options, marker, default)
+
+
+def record_command(nodeid: str, mode: str = "once") -> str:
+    """The command that records the cassette of ``nodeid``."""
+    return f"pytest {shlex.quote(nodeid)} --llm-record-mode={mode}"
+
+
+def is_recording(record_mode: str, path: Path) -> bool:
+    """Whether calls may go live (so the network stays open) in ``record_mode``."""
+    return record_mode in RECORDING_MODES or (record_mode == "once" and not path.exists())
+
+
+def open_session(settings: CassetteSettings) -> CassetteSession:
+    """Build the cassette session for ``settings`` (the only place that does)."""
+    from pytest_ecs_agent.matching import MatchOptions
+    from pytest_ecs_agent.session import CassetteSession, RedactionOptions
+
+    match = MatchOptions(
+        ignore=settings.match_ignore,
+        ignore_patterns=settings.match_ignore_patterns,
+        allow_playback_repeats=settings.allow_playback_repeats,
+    )
+    redact = RedactionOptions(headers=settings.redact_headers, env=settings.redact_env)
+    return CassetteSession(settings.path, record_mode=settings.record_mode,
+                           replay=settings.replay, match=match, redact=redact)
+
+
+def unmarked_guard(nodeid: str, allowed_hosts: tuple[str, ...]) -> NetworkGuard:
+    """The guard ``--llm-block-network`` puts around a test that has no cassette."""
+    return NetworkGuard(
+        allowed_hosts, describe=f"test {nodeid} (--llm-block-network is on)",
+        hint=("Mark the test @pytest.mark.llm_cassette to record and replay its LLM traffic, "
+              "or allow the host with --llm-allowed-hosts / the llm_allowed_hosts ini value."))
+
+
+class TestCassette:
+    """One test's cassette session and network guard, driven by the plugin's hooks."""
+
+    __test__ = False  # not a test class, whatever pytest's python_classes says
+
+    def __init__(self, nodeid: str, settings: CassetteSettings, rootdir: Path) -> None:
+        self.nodeid = nodeid
+        self.settings = settings
+        self.rootdir = rootdir
+        self.session: CassetteSession | None = None
+        self.guard: NetworkGuard | None = None
+        self.failed = False
+        self.record: CassetteRecord | None = None
+
+    @property
+    def shown_path(self) -> str:
+        """The cassette path as messages show it (relative to rootdir when inside)."""
+        return display_path(self.settings.path, self.rootdir)
+
+    def open(self) -> None:
+        """Open the session; close the network unless this test records."""
+        self.session = open_session(self.settings)
+        if not is_recording(self.settings.record_mode, self.settings.path):
+            exists = self.settings.path.exists()
+            mode = "new_episodes" if exists else "once"
+            state = "replays" if exists else "has no cassette yet; it would replay"
+            self.guard = NetworkGuard(
+                self.settings.allowed_hosts,
+                describe=f"test {self.nodeid}, which {state} {self.shown_path} "
+                         f"(record mode {self.settings.record_mode!r}: the network is closed)",
+                hint=(f"To record its LLM traffic run: {record_command(self.nodeid, mode)}. "
+                      "Only ecs_agent providers are recorded; to let other code reach this "
+                      "host, add it to @pytest.mark.llm_cassette(allowed_hosts=[...]) or "
+                      "--llm-allowed-hosts."))
+            install(self.guard)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """Install the session's interceptor in this context for the ``with`` block."""
+        manager = self.session.activate() if self.session is not None else nullcontext()
+        with manager:
+            yield
+
+    def blocked_error(self) -> str | None:
+        """A message listing connections the guard blocked (``None`` when there were none)."""
+        if self.guard is None or not self.guard.blocked:
+            return None
+        return (f"pytest_ecs_agent blocked network connection(s) to "
+                f"{', '.join(self.guard.blocked)} from {self.guard.describe}. "
+                f"{self.guard.hint}")
+
+    def close(self) -> CassetteRecord:
+        """Finish the session (writing the cassette when needed) and remove the guard.
+
+        :attr:`record` is set even when finishing raises (the error is re-raised).
+        """
+        try:
+            if self.session is not None:
+                self.session.finish(failed=self.failed)
+        finally:
+            if self.guard is not None:
+                uninstall(self.guard)
+            stats = self.session.stats if self.session is not None else None
+            self.record = record_from_stats(self.nodeid, self.shown_path,
+                                            self.settings.record_mode, stats)
+        return self.record

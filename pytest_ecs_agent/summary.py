@@ -1,0 +1,135 @@
+"""The end-of-run summary of cassette use.
+
+Each test with a cassette puts one plain-data record in its teardown report's
+``user_properties`` (under :data:`PROPERTY`); records travel from pytest-xdist workers
+to the controller with the report, and :class:`CassetteSummary` gathers them in
+``pytest_runtest_logreport`` wherever the reports end up. The terminal section says how
+many cassettes were recorded and replayed, which interactions were left unused (a sign
+the test changed since it was recorded) and which files this run wrote; with ``-v`` it
+lists every test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = ["PROPERTY", "CassetteRecord", "CassetteSummary", "record_from_stats"]
+
+PROPERTY = "llm_cassette"
+
+
+class _Writer(Protocol):
+    def write_sep(self, sep: str, title: str | None = None, **markup: bool) -> None: ...
+    def write_line(self, line: str, **markup: bool) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteRecord:
+    """What one test did with its cassette (plain data: it crosses process boundaries)."""
+
+    nodeid: str
+    path: str
+    record_mode: str
+    recorded: int
+    replayed: int
+    unused: int
+    written: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"nodeid": self.nodeid, "path": self.path, "record_mode": self.record_mode,
+                "recorded": self.recorded, "replayed": self.replayed, "unused": self.unused,
+                "written": self.written}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CassetteRecord:
+        return cls(nodeid=str(data["nodeid"]), path=str(data["path"]),
+                   record_mode=str(data["record_mode"]), recorded=int(data["recorded"]),
+                   replayed=int(data["replayed"]), unused=int(data["unused"]),
+                   written=bool(data["written"]))
+
+
+def _count(value: object) -> int:
+    """A stats field as a count (engines may keep a number or a list of items)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    try:
+        return len(value)  # type: ignore[arg-type]
+    except TypeError:
+        return 0
+
+
+def record_from_stats(nodeid: str, path: str, record_mode: str, stats: object) -> CassetteRecord:
+    """Build a record from a session's ``stats`` (``SessionStats``) or ``None``."""
+    return CassetteRecord(
+        nodeid=nodeid,
+        path=path,
+        record_mode=record_mode,
+        recorded=_count(getattr(stats, "recorded", 0)),
+        replayed=_count(getattr(stats, "replayed", 0)),
+        unused=_count(getattr(stats, "unused", 0)),
+        written=bool(getattr(stats, "written", False)),
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+@dataclass
+class CassetteSummary:
+    """Collects :class:`CassetteRecord` s during the run and writes the terminal section."""
+
+    records: list[CassetteRecord] = field(default_factory=list)
+
+    def add_report(self, when: str, user_properties: list[tuple[str, object]]) -> None:
+        """Take the record out of a report's ``user_properties`` (teardown reports only)."""
+        if when != "teardown":
+            return
+        for name, value in user_properties:
+            if name == PROPERTY and isinstance(value, dict):
+                self.records.append(CassetteRecord.from_dict(value))
+
+    def lines(self, verbose: bool) -> list[str]:
+        """The lines of the summary section (empty when no test used a cassette)."""
+        if not self.records:
+            return []
+        records = sorted(self.records, key=lambda r: r.nodeid)
+        recorded = [r for r in records if r.recorded]
+        replayed = [r for r in records if r.replayed]
+        unused = [r for r in records if r.unused]
+        written = sorted({r.path for r in records if r.written})
+        n_recorded = _plural(sum(r.recorded for r in records), "interaction")
+        n_replayed = _plural(sum(r.replayed for r in records), "interaction")
+        lines = [
+            f"{_plural(len(records), 'test')} with a cassette: "
+            f"{len(recorded)} recorded ({n_recorded}), {len(replayed)} replayed ({n_replayed}), "
+            f"{_plural(len(written), 'file')} written",
+        ]
+        if unused:
+            lines.append(
+                f"{_plural(sum(r.unused for r in unused), 'interaction')} left unused in "
+                f"{_plural(len(unused), 'cassette')} (the test no longer makes these calls; "
+                "re-record with --llm-record-mode=rewrite):")
+            lines.extend(f"  {r.path}: {r.unused} unused ({r.nodeid})" for r in unused)
+        if written:
+            lines.append("written:")
+            lines.extend(f"  {path}" for path in written)
+        if verbose:
+            lines.append("per test:")
+            lines.extend(
+                f"  {r.nodeid}: {r.path} [{r.record_mode}] recorded {r.recorded}, "
+                f"replayed {r.replayed}, unused {r.unused}" + (", written" if r.written else "")
+                for r in records)
+        return lines
+
+    def write(self, writer: _Writer, verbose: bool) -> None:
+        """Write the section to the terminal reporter."""
+        lines = self.lines(verbose)
+        if not lines:
+            return
+        writer.write_sep("-", "llm cassettes")
+        for line in lines:
+            writer.write_line(line)
