@@ -1,0 +1,273 @@
+"""Domain replay: recorded outcomes served by extended fakes, with no HTTP at all.
+
+:class:`CassetteProvider` is a :class:`~ecs_agent.providers.fake_provider.FakeProvider`
+whose :meth:`~CassetteProvider.respond` looks the call up in a cassette instead of a
+list; :class:`CassetteEmbeddingProvider` does the same for
+:class:`~ecs_agent.providers.fake_embedding_provider.FakeEmbeddingProvider`. Both work
+standalone, for any provider (a user's own included)::
+
+    provider = CassetteProvider.from_file("cassettes/test_agent.yaml")
+    result = await provider.complete([Message("user", "Capital of France?")])
+
+Results are new objects on every call, streams replay delta by delta (optionally with
+the recorded gaps), and recorded errors are raised again as the same exception type
+(:mod:`pytest_ecs_agent.outcomes`), so ``RetryProvider`` behaves exactly as it did.
+A request that matches nothing raises :class:`~pytest_ecs_agent.errors.
+CassetteMismatchError` with a diff against the closest recorded request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ecs_agent.intercept import ChatOutcome
+from ecs_agent.providers.fake_embedding_provider import FakeEmbeddingProvider
+from ecs_agent.providers.fake_provider import FakeCall, FakeProvider
+from ecs_agent.types import CompletionResult, StreamDelta
+from pytest_ecs_agent.cassette import Cassette, Interaction, load_cassette
+from pytest_ecs_agent.errors import CassetteMismatchError
+from pytest_ecs_agent.matching import (
+    InteractionIndex,
+    MatchOptions,
+    canonical_json,
+    pretty_json,
+)
+from pytest_ecs_agent.outcomes import (
+    copy_json,
+    delta_from_dict,
+    error_from_dict,
+    result_from_dict,
+)
+
+__all__ = [
+    "CassetteEmbeddingProvider",
+    "CassetteProvider",
+    "mismatch_error",
+    "serve_chat",
+    "serve_embed",
+]
+
+Sleep = Callable[[float], Awaitable[Any]]
+_MAX_DIFF_LINES = 80
+_MAX_REQUEST_CHARS = 600
+
+
+def _gaps(timing: Any) -> list[float] | None:
+    if not isinstance(timing, list):
+        return None
+    out: list[float] = []
+    previous = 0.0
+    for moment in timing:
+        out.append(max(0.0, float(moment) - previous))
+        previous = float(moment)
+    return out
+
+
+async def _replay_deltas(response: dict[str, Any], provider: str, gaps: list[float] | None,
+                         sleep: Sleep) -> AsyncIterator[StreamDelta]:
+    for index, data in enumerate(response["deltas"]):
+        if gaps is not None and index < len(gaps) and gaps[index] > 0:
+            await sleep(gaps[index])
+        yield delta_from_dict(data)
+    error = response.get("error")
+    if error is not None:
+        raise error_from_dict(error, provider=provider)
+
+
+async def serve_chat(interaction: Interaction, *, replay_timing: bool = False,
+                     sleep: Sleep = asyncio.sleep) -> ChatOutcome:
+    """The recorded outcome of a chat interaction, as new objects (or its error raised)."""
+    response = interaction.response
+    if "deltas" in response:
+        gaps = _gaps(response.get("timing")) if replay_timing else None
+        return _replay_deltas(response, interaction.provider, gaps, sleep)
+    if "result" in response:
+        return result_from_dict(response["result"])
+    if "error" in response:
+        raise error_from_dict(response["error"], provider=interaction.provider)
+    raise ValueError(f"recorded chat interaction has no outcome: keys {sorted(response)}")
+
+
+async def serve_embed(interaction: Interaction) -> list[list[float]]:
+    """The recorded vectors of an embed interaction (new lists), or its error raised."""
+    response = interaction.response
+    if "vectors" in response:
+        return [list(vector) for vector in response["vectors"]]
+    if "error" in response:
+        raise error_from_dict(response["error"], provider=interaction.provider)
+    raise ValueError(f"recorded embed interaction has no outcome: keys {sorted(response)}")
+
+
+def _check_texts(texts: Any) -> list[str]:
+    if isinstance(texts, str) or not isinstance(texts, list | tuple):
+        raise TypeError(f"embed() takes a list of str, got {type(texts).__name__}: {texts!r:.80}")
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"embed() takes a list of str; item {position} is "
+                            f"{type(text).__name__}: {text!r:.80}")
+    return list(texts)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more chars)"
+
+
+def mismatch_error(index: InteractionIndex, kind: str, provider: str, request: Any, *,
+                   path: Path | None, record_mode: str,
+                   scrub: Callable[[str], str] = lambda text: text) -> CassetteMismatchError:
+    """The error for a request with no (unused) recording: what, where, a diff, what to do."""
+    where = str(path) if path is not None else "<in-memory cassette>"
+    lines = [
+        f"No recorded {kind} interaction for provider {provider!r} matches this request.",
+        f"  cassette: {where} (record mode {record_mode!r}; {len(index)} interaction(s), "
+        f"{len(index.used)} used)",
+        f"  request: {_clip(canonical_json(request), _MAX_REQUEST_CHARS)}",
+    ]
+    recorded = index.recorded_count(kind, provider, request)
+    if recorded:
+        lines.append(
+            f"This exact request was recorded {recorded} time(s) and every recording has "
+            f"already been served; this is call number {recorded + 1}. Record the extra call, "
+            "or pass MatchOptions(allow_playback_repeats=True) to serve the last one again.")
+    else:
+        closest = index.closest(kind, provider, request)
+        if closest is None:
+            lines.append(f"The cassette has no {kind} interaction for provider {provider!r}.")
+        else:
+            position, interaction = closest
+            diff = list(difflib.unified_diff(
+                pretty_json(interaction.request).splitlines(),
+                pretty_json(request).splitlines(),
+                fromfile=f"recorded (interaction #{position + 1})",
+                tofile="requested", lineterm="", n=2))
+            if len(diff) > _MAX_DIFF_LINES:
+                diff = [*diff[:_MAX_DIFF_LINES], f"... ({len(diff) - _MAX_DIFF_LINES} more lines)"]
+            lines.append(f"Closest recorded request (interaction #{position + 1}), diff:")
+            lines.extend("    " + line for line in diff)
+    lines.append(
+        "To record it: run pytest with --llm-record-mode=new_episodes (add what is missing) "
+        "or --llm-record-mode=rewrite (record the whole cassette again), or pass "
+        "record_mode='new_episodes' to the llm_cassette marker / CassetteSession; "
+        "MatchOptions(ignore=...) makes a field irrelevant to matching.")
+    return CassetteMismatchError(scrub("\n".join(lines)), path=path)
+
+
+def _interactions(source: Cassette | Sequence[Interaction]) -> tuple[list[Interaction],
+                                                                      Path | None]:
+    if isinstance(source, Cassette):
+        return list(source.interactions), source.path
+    return list(source), None
+
+
+def _only(pairs: set[tuple[str, str]], kind: str, cls: str) -> tuple[str, str] | None:
+    if len(pairs) > 1:
+        listed = ", ".join(f"provider={p!r} model={m!r}" for p, m in sorted(pairs))
+        raise ValueError(
+            f"{cls}: the cassette holds {kind} interactions of several providers/models "
+            f"({listed}); pass provider= and model= to choose one")
+    return next(iter(pairs)) if pairs else None
+
+
+class CassetteProvider(FakeProvider):
+    """A chat provider that replays a cassette's recorded chat interactions.
+
+    Args:
+        cassette: a loaded :class:`Cassette` or a list of interactions.
+        provider, model: which recorded provider/model this replays; inferred when the
+            cassette holds chat interactions of exactly one.
+        match: matching options (ignored fields, patterns, repeats, replay timing).
+        index: share an existing index (a session does, so calls are served once).
+        sleep: how replayed stream gaps are waited (``replay_timing``).
+    """
+
+    def __init__(self, cassette: Cassette | Sequence[Interaction], *,
+                 provider: str | None = None, model: str | None = None,
+                 match: MatchOptions | None = None, index: InteractionIndex | None = None,
+                 record_mode: str = "none", sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__()
+        interactions, self.path = _interactions(cassette)
+        self.index = index if index is not None else InteractionIndex(interactions, match)
+        self.record_mode = record_mode
+        self._sleep = sleep
+        pairs = {(i.provider, str(i.request.get("model"))) for i in interactions
+                 if i.kind == "chat" and (provider is None or i.provider == provider)}
+        if provider is None or model is None:
+            found = _only(pairs if model is None else {p for p in pairs if p[1] == model},
+                          "chat", type(self).__name__)
+            if found is not None:
+                provider = provider or found[0]
+                model = model or found[1]
+        self.provider_name = provider or "unknown"
+        self.model = model or "unknown"
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteProvider:
+        """Load the cassette at ``path`` and replay it (same keyword arguments)."""
+        return cls(load_cassette(path), **kwargs)
+
+    async def respond(self, call: FakeCall) -> CompletionResult | AsyncIterator[StreamDelta]:
+        request = {
+            "model": self.model,
+            "messages": [message.to_dict() for message in call.messages],
+            "tools": None if call.tools is None else [tool.to_dict() for tool in call.tools],
+            "stream": bool(call.stream),
+            "response_format": copy_json(call.response_format),
+        }
+        hit = self.index.take("chat", self.provider_name, request)
+        if hit is None:
+            raise mismatch_error(self.index, "chat", self.provider_name, request,
+                                 path=self.path, record_mode=self.record_mode)
+        interaction = hit[1]
+        assert isinstance(interaction, Interaction)
+        return await serve_chat(interaction, replay_timing=self.index.options.replay_timing,
+                                sleep=self._sleep)
+
+
+class CassetteEmbeddingProvider(FakeEmbeddingProvider):
+    """An embedding provider that replays a cassette's recorded embed interactions."""
+
+    def __init__(self, cassette: Cassette | Sequence[Interaction], *,
+                 provider: str | None = None, model: str | None = None,
+                 match: MatchOptions | None = None, index: InteractionIndex | None = None,
+                 record_mode: str = "none") -> None:
+        interactions, self.path = _interactions(cassette)
+        dimension = 1
+        for interaction in interactions:
+            vectors = interaction.response.get("vectors") if interaction.kind == "embed" else None
+            if vectors:
+                dimension = len(vectors[0]) or 1
+                break
+        super().__init__(dimension=dimension)
+        self.index = index if index is not None else InteractionIndex(interactions, match)
+        self.record_mode = record_mode
+        pairs = {(i.provider, str(i.request.get("model"))) for i in interactions
+                 if i.kind == "embed" and (provider is None or i.provider == provider)}
+        if provider is None or model is None:
+            found = _only(pairs if model is None else {p for p in pairs if p[1] == model},
+                          "embed", type(self).__name__)
+            if found is not None:
+                provider = provider or found[0]
+                model = model or found[1]
+        self.provider_name = provider or "unknown"
+        self.model = model or "unknown"
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteEmbeddingProvider:
+        """Load the cassette at ``path`` and replay it (same keyword arguments)."""
+        return cls(load_cassette(path), **kwargs)
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        checked = _check_texts(texts)
+        self.calls.append(checked)
+        request = {"model": self.model, "input": checked}
+        hit = self.index.take("embed", self.provider_name, request)
+        if hit is None:
+            raise mismatch_error(self.index, "embed", self.provider_name, request,
+                                 path=self.path, record_mode=self.record_mode)
+        interaction = hit[1]
+        assert isinstance(interaction, Interaction)
+        return await serve_embed(interaction)

@@ -1,0 +1,440 @@
+"""``CassetteSession``: one cassette, recorded and replayed through ``ecs_agent.intercept``.
+
+::
+
+    session = CassetteSession("cassettes/test_agent.yaml", record_mode="once")
+    with session.activate():                 # every built-in provider in the block
+        result = await OpenAIProvider(api_key=key, model="gpt-4o-mini").complete(messages)
+        mine = session.wrap(MyProvider(), name="mine")   # a custom provider, domain level
+    session.finish(failed=False)             # writes when something was recorded
+
+The session is an :class:`ecs_agent.intercept.Interceptor`. A chat or embed call is
+looked up in the cassette by its canonical domain request (:mod:`.matching`); a hit is
+served through the domain path (:mod:`.replay`: no HTTP at all) or, with
+``replay="wire"``, by running the real provider on the recorded HTTP exchanges
+(:mod:`.wire_replay`). A miss is recorded live when the record mode allows it
+(:mod:`.recording`) and is a :class:`~pytest_ecs_agent.errors.CassetteMismatchError`
+otherwise. Record modes (vcrpy's names):
+
+``none``          replay only; a miss fails; no file -> ``CassetteNotFoundError``
+``once``          file exists -> like ``none``; no file -> record every call
+``new_episodes``  replay what matches, record the rest, append it
+``all``           every call live; re-recorded requests replace their old interactions
+``rewrite``       every call live; the file becomes exactly this run (written only if
+                  the test passed)
+
+:meth:`CassetteSession.finish` writes through :func:`pytest_ecs_agent.storage.
+update_cassette` (atomic, file-locked, merged with what another process wrote).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ecs_agent.intercept import (
+    ChatCall,
+    ChatOutcome,
+    EmbedCall,
+    LiveChat,
+    LiveEmbed,
+    SendHTTP,
+    use_interceptor,
+)
+from ecs_agent.types import CompletionResult, StreamDelta
+from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction, load_cassette
+from pytest_ecs_agent.errors import CassetteError, CassetteMismatchError, CassetteNotFoundError
+from pytest_ecs_agent.matching import InteractionIndex, MatchOptions, request_key
+from pytest_ecs_agent.outcomes import error_from_dict
+from pytest_ecs_agent.recording import (
+    PendingInteraction,
+    chat_request,
+    embed_request,
+    record_stream,
+)
+from pytest_ecs_agent.redaction import RedactionOptions, Redactor
+from pytest_ecs_agent.replay import mismatch_error, serve_chat, serve_embed
+from pytest_ecs_agent.wire_replay import (
+    ExchangeRecord,
+    record_exchange,
+    replay_response,
+    request_record,
+)
+from pytest_ecs_agent.wrapping import WrappedChatProvider, WrappedEmbeddingProvider, wrap
+
+__all__ = [
+    "RECORD_MODES",
+    "REPLAY_MODES",
+    "CassetteSession",
+    "MatchOptions",
+    "RedactionOptions",
+    "SessionStats",
+    "WrappedChatProvider",
+    "WrappedEmbeddingProvider",
+]
+
+RECORD_MODES: tuple[str, ...] = ("none", "once", "new_episodes", "all", "rewrite")
+REPLAY_MODES: tuple[str, ...] = ("domain", "wire")
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStats:
+    """What a session did: interactions recorded and replayed, recorded ones never used,
+    and whether the cassette file was written."""
+
+    path: Path
+    record_mode: str
+    recorded: int
+    replayed: int
+    unused: int
+    written: bool
+
+
+class _WireCursor:
+    """The recorded exchanges of one interaction being replayed on the wire, in order."""
+
+    __slots__ = ("exchanges", "interaction", "served")
+
+    def __init__(self, interaction: Interaction) -> None:
+        self.interaction = interaction
+        self.exchanges: deque[HttpExchange] = deque(interaction.http or ())
+        self.served = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _ActiveCall:
+    """The call a session is handling in this context (its HTTP exchanges belong to it)."""
+
+    session: CassetteSession
+    pending: PendingInteraction | None = None
+    wire: _WireCursor | None = None
+
+
+_active: ContextVar[_ActiveCall | None] = ContextVar("pytest_ecs_agent_call", default=None)
+
+
+async def _bracketed(stream: AsyncIterator[StreamDelta], active: _ActiveCall,
+                     ) -> AsyncIterator[StreamDelta]:
+    """Iterate ``stream`` with ``active`` set around each step (lazy streams' HTTP)."""
+    try:
+        while True:
+            token = _active.set(active)
+            try:
+                delta = await stream.__anext__()
+            except StopAsyncIteration:
+                return
+            finally:
+                _active.reset(token)
+            yield delta
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def _enter(active: _ActiveCall) -> Callable[[], Token[_ActiveCall | None]]:
+    return lambda: _active.set(active)
+
+
+class CassetteSession:
+    """Records and replays one cassette file (see the module docstring).
+
+    Args:
+        path: the cassette file.
+        record_mode: ``none`` (default), ``once``, ``new_episodes``, ``all`` or ``rewrite``.
+        replay: ``domain`` (default: recorded outcomes, no HTTP) or ``wire`` (the real
+            provider parses the recorded HTTP exchanges).
+        match: how requests match (:class:`MatchOptions`).
+        redact: what is removed before writing (:class:`RedactionOptions`).
+        timing: record the arrival time of each stream delta / SSE event.
+        replay_timing: sleep the recorded gaps on replay (also ``MatchOptions.replay_timing``).
+        sleep: the coroutine function replay waits with (tests pass a fake).
+    """
+
+    def __init__(self, path: str | Path, record_mode: str = "none", replay: str = "domain",
+                 match: MatchOptions | None = None, redact: RedactionOptions | None = None,
+                 timing: bool = False, *, replay_timing: bool = False,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        if record_mode not in RECORD_MODES:
+            raise ValueError(
+                f"CassetteSession record_mode must be one of {', '.join(RECORD_MODES)}; "
+                f"got {record_mode!r}")
+        if replay not in REPLAY_MODES:
+            raise ValueError(
+                f"CassetteSession replay must be one of {', '.join(REPLAY_MODES)}; got {replay!r}")
+        if match is not None and not isinstance(match, MatchOptions):
+            raise TypeError(
+                f"CassetteSession match= takes MatchOptions, got {type(match).__name__}")
+        if redact is not None and not isinstance(redact, RedactionOptions):
+            raise TypeError(
+                f"CassetteSession redact= takes RedactionOptions, got {type(redact).__name__}")
+        self.path = Path(path)
+        self.record_mode = record_mode
+        self.replay = replay
+        self.match = match if match is not None else MatchOptions()
+        self.redaction = redact if redact is not None else RedactionOptions()
+        self.timing = timing
+        self.replay_timing = replay_timing or self.match.replay_timing
+        self._sleep = sleep
+        self._existed = self.path.exists()
+        self._loaded: Cassette | None = None
+        self._index: InteractionIndex | None = None
+        self._recorded: list[PendingInteraction] = []
+        self._secrets: set[str] = set()
+        self._replayed = 0
+        self._written = False
+        self._finished = False
+        if self._existed and record_mode in ("none", "once", "new_episodes"):
+            self._load()
+
+    # ----------------------------------------------------------------- state
+    @property
+    def is_recording(self) -> bool:
+        """Whether a call that matches nothing goes live (and is recorded)."""
+        return self.record_mode in ("new_episodes", "all", "rewrite") or (
+            self.record_mode == "once" and not self._existed)
+
+    @property
+    def allows_network(self) -> bool:
+        """Whether live calls may reach the network (the plugin's guard stays open)."""
+        return self.is_recording
+
+    @property
+    def interactions(self) -> list[Interaction]:
+        """The interactions loaded from the file, then those recorded in this session."""
+        loaded = list(self._loaded.interactions) if self._loaded is not None else []
+        return loaded + [p.to_interaction() for p in self._recorded if p.recorded]
+
+    @property
+    def stats(self) -> SessionStats:
+        return SessionStats(
+            path=self.path, record_mode=self.record_mode,
+            recorded=sum(1 for p in self._recorded if p.recorded),
+            replayed=self._replayed,
+            unused=self._index.unused if self._index is not None else 0,
+            written=self._written)
+
+    def _load(self) -> InteractionIndex:
+        if self._index is None:
+            self._loaded = load_cassette(self.path)
+            self._index = InteractionIndex(self._loaded.interactions, self.match)
+        return self._index
+
+    def _redactor(self) -> Redactor:
+        return Redactor(self.redaction, extra_secrets=self._secrets)
+
+    def _scrub(self, text: str) -> str:
+        return self._redactor().scrub_text(text)
+
+    # ----------------------------------------------------------------- public API
+    @contextmanager
+    def activate(self) -> Iterator[CassetteSession]:
+        """Install this session as the interceptor for the ``with`` block."""
+        with use_interceptor(self):
+            yield self
+
+    def wrap(self, provider: Any, name: str | None = None) -> Any:
+        """Record/replay a custom chat or embedding provider at the domain level.
+
+        The wrapper has ``complete`` and/or ``embed`` as ``provider`` has; ``name``
+        (default: the class name) is the provider name stored in the cassette.
+        """
+        return wrap(self, provider, name)
+
+    # ----------------------------------------------------------------- lookup
+    def _lookup(self, kind: str, provider: str, request: dict[str, Any]) -> Interaction | None:
+        if self.record_mode in ("all", "rewrite"):
+            return None
+        if self._index is None and not self.path.exists():
+            if self.is_recording:
+                return None
+            raise CassetteNotFoundError(
+                f"cassette {self.path} does not exist and record mode {self.record_mode!r} "
+                f"only replays; record it with pytest --llm-record-mode=once (or "
+                f"CassetteSession(..., record_mode='once'))", path=self.path)
+        index = self._load()
+        hit = index.take(kind, provider, request)
+        if hit is None:
+            if self.is_recording:
+                return None
+            raise mismatch_error(index, kind, provider, request, path=self.path,
+                                 record_mode=self.record_mode, scrub=self._scrub)
+        self._replayed += 1
+        interaction = hit[1]
+        assert isinstance(interaction, Interaction)
+        return interaction
+
+    # ----------------------------------------------------------------- Interceptor
+    async def chat(self, call: ChatCall, live: LiveChat) -> ChatOutcome:
+        """Serve ``call`` from the cassette, or record it live (see the record modes)."""
+        if _active.get() is not None:  # a provider called inside a call being handled
+            return await live()
+        self._secrets.update(call.secrets)
+        request = chat_request(call)
+        interaction = self._lookup("chat", call.provider, request)
+        if interaction is None:
+            return await self._record_chat(call, request, live)
+        if self.replay == "wire" and interaction.http:
+            return await self._wire_chat(interaction, live)
+        return await serve_chat(interaction, replay_timing=self.replay_timing, sleep=self._sleep)
+
+    async def embed(self, call: EmbedCall, live: LiveEmbed) -> list[list[float]]:
+        """Serve ``call`` from the cassette, or record it live."""
+        if _active.get() is not None:
+            return await live()
+        self._secrets.update(call.secrets)
+        request = embed_request(call)
+        interaction = self._lookup("embed", call.provider, request)
+        if interaction is None:
+            pending = self._pending("embed", call.provider, request, call.secrets)
+            vectors: list[list[float]] = await self._run_live(pending, live)
+            pending.set_vectors(vectors)
+            return vectors
+        if self.replay == "wire" and interaction.http:
+            token = _active.set(_ActiveCall(self, wire=_WireCursor(interaction)))
+            try:
+                return await live()
+            finally:
+                _active.reset(token)
+        return await serve_embed(interaction)
+
+    async def http(self, provider: str, request: httpx.Request, send: SendHTTP) -> httpx.Response:
+        """Record the exchange of the current call, or serve its next recorded one."""
+        active = _active.get()
+        if active is None or active.session is not self:
+            if self.allows_network:
+                return await send(request)
+            raise CassetteError(
+                f"{provider}: HTTP {request.method} {request.url} was sent outside a "
+                f"complete()/embed() call, so cassette {self.path} cannot replay it "
+                f"(record mode {self.record_mode!r})", path=self.path)
+        if active.pending is not None:
+            record = ExchangeRecord(request_record(request))
+            active.pending.new_exchange(record)
+            return await record_exchange(request, send, record, timing=self.timing)
+        cursor = active.wire
+        assert cursor is not None
+        if not cursor.exchanges:
+            return self._wire_exhausted(provider, request, cursor)
+        exchange = cursor.exchanges.popleft()
+        cursor.served += 1
+        return replay_response(exchange.to_dict(), request, replay_timing=self.replay_timing,
+                               sleep=self._sleep)
+
+    def _wire_exhausted(self, provider: str, request: httpx.Request,
+                        cursor: _WireCursor) -> httpx.Response:
+        error = cursor.interaction.response.get("error")
+        if error is not None and error.get("type") == "request_error":
+            exc = error_from_dict(error, provider=cursor.interaction.provider)
+            if isinstance(exc, httpx.RequestError):
+                exc.request = request
+            raise exc
+        raise CassetteMismatchError(self._scrub(
+            f"{provider}: the provider sent HTTP request number {cursor.served + 1} "
+            f"({request.method} {request.url}) for one {cursor.interaction.kind} call, but "
+            f"cassette {self.path} recorded {cursor.served} for it; the provider's wire "
+            "behaviour changed. Re-record with --llm-record-mode=rewrite, or replay with "
+            "replay='domain'."), path=self.path)
+
+    # ----------------------------------------------------------------- live calls
+    def _pending(self, kind: str, provider: str, request: dict[str, Any],
+                 secrets: tuple[str, ...]) -> PendingInteraction:
+        pending = PendingInteraction(kind, provider, request, tuple(secrets), timing=self.timing)
+        self._recorded.append(pending)
+        return pending
+
+    async def _run_live(self, pending: PendingInteraction, live: Callable[[], Awaitable[Any]],
+                        ) -> Any:
+        token = _active.set(_ActiveCall(self, pending=pending))
+        try:
+            return await live()
+        except Exception as exc:
+            pending.set_error(exc)
+            raise
+        except BaseException:
+            pending.abandon()
+            raise
+        finally:
+            _active.reset(token)
+
+    async def _record_chat(self, call: ChatCall, request: dict[str, Any],
+                           live: LiveChat) -> ChatOutcome:
+        pending = self._pending("chat", call.provider, request, call.secrets)
+        outcome = await self._run_live(pending, live)
+        if isinstance(outcome, CompletionResult):
+            pending.set_result(outcome)
+            return outcome
+        if hasattr(outcome, "__anext__"):
+            active = _ActiveCall(self, pending=pending)
+            return record_stream(outcome, pending, _enter(active), _active.reset)
+        pending.abandon()
+        raise TypeError(
+            f"provider {call.provider!r} complete() returned {type(outcome).__name__}; "
+            "expected a CompletionResult or an async iterator of StreamDelta")
+
+    async def _wire_chat(self, interaction: Interaction, live: LiveChat) -> ChatOutcome:
+        active = _ActiveCall(self, wire=_WireCursor(interaction))
+        token = _active.set(active)
+        try:
+            outcome = await live()
+        finally:
+            _active.reset(token)
+        if isinstance(outcome, CompletionResult):
+            return outcome
+        return _bracketed(outcome, active)
+
+    # ----------------------------------------------------------------- writing
+    def _merge(self, current: Cassette | None, new: list[Interaction]) -> Cassette:
+        old = list(current.interactions) if current is not None else []
+        meta = dict(current.meta) if current is not None else {}
+        if self.record_mode == "rewrite":
+            return Cassette(path=self.path, interactions=new, meta=meta)
+        if self.record_mode != "all":
+            return Cassette(path=self.path, interactions=old + new, meta=meta)
+
+        def key(i: Interaction) -> bytes:
+            return request_key(i.kind, i.provider, i.request, self.match)
+
+        replaced: dict[bytes, list[Interaction]] = {}
+        for interaction in new:
+            replaced.setdefault(key(interaction), []).append(interaction)
+        merged: list[Interaction] = []
+        placed: set[bytes] = set()
+        for interaction in old:
+            k = key(interaction)
+            if k not in replaced:
+                merged.append(interaction)
+            elif k not in placed:
+                merged.extend(replaced[k])
+                placed.add(k)
+        merged.extend(i for i in new if key(i) not in placed)
+        return Cassette(path=self.path, interactions=merged, meta=meta)
+
+    def finish(self, failed: bool = False) -> SessionStats:
+        """Write what was recorded (see the record modes); returns :attr:`stats`.
+
+        Nothing is written when nothing was recorded, nor in ``rewrite`` mode when the
+        test failed. Calling it again does nothing.
+        """
+        if self._finished:
+            return self.stats
+        self._finished = True
+        new = [p.to_interaction() for p in self._recorded if p.recorded]
+        if not new or (self.record_mode == "rewrite" and failed):
+            return self.stats
+        from pytest_ecs_agent.storage import update_cassette
+
+        update_cassette(self.path, lambda current: self._merge(current, new),
+                        redactor=self._redactor())
+        self._written = True
+        return self.stats
