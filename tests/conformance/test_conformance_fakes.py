@@ -1,0 +1,36 @@
+"""The suites run on ourselves: in-process reference providers and stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecs_agent.providers.fake_embedding_provider import FakeEmbeddingProvider
+from ecs_agent.providers.vector_store import InMemoryVectorStore
+from pytest_ecs_agent.conformance import (
+    Capabilities,
+    ChatProviderConformance,
+    EmbeddingProviderConformance,
+    VectorStoreConformance,
+)
+from tests.conformance.conformance_references import EchoFakeProvider
+
+FULL = Capabilities(streaming=True, tools=True, response_format=True, deterministic=True)
+
+
+class TestEchoFakeProvider(ChatProviderConformance):
+    capabilities = FULL
+
+    def make_provider(self) -> Any:
+        return EchoFakeProvider()
+
+
+class TestFakeEmbeddingProvider(EmbeddingProviderConformance):
+    capabilities = Capabilities(deterministic=True)
+
+    def make_provider(self) -> Any:
+        return FakeEmbeddingProvider(dimension=16)
+
+
+class TestInMemoryVectorStore(VectorStoreConformance):
+    def make_store(self, dimension: int) -> Any:
+        return InMemoryVectorStore(dimension)
