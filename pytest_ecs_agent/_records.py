@@ -44,7 +44,7 @@ HTTP_REQUEST_KEYS = ("method", "url", "headers", "json", "body", "body_base64")
 HTTP_RESPONSE_KEYS = (
     "status", "headers", "json", "sse", "body", "body_base64", "dropped_after", "timing"
 )
-SSE_EVENT_KEYS = ("event", "id", "retry", "data", "style", "trailing")
+SSE_EVENT_KEYS = ("event", "id", "retry", "data", "style", "padding", "trailing")
 VECTOR_KEYS = ("dtype", "shape", "base64")
 KINDS = ("chat", "embed")
 TIMING_DIGITS = 4

@@ -12,7 +12,9 @@ and ``retry`` only when the stream set them). ``data`` is stored parsed when it 
 object or array *and* the parsed value re-serialises to exactly the same text in one of
 the known styles: compact (``{"a":1}``, OpenAI and Anthropic), compact with ASCII escapes,
 or spaced (``{"a": 1}``, Python's default); the style is kept in ``"style"`` (omitted for
-compact) and trailing spaces or tabs after the JSON in ``"trailing"``. Any other data
+compact). Spaces or tabs before the closing bracket (real Anthropic frames are padded
+like ``{"type":"message_stop"      }``) are kept in ``"padding"``, and those after the
+JSON in ``"trailing"``. Any other data
 (``[DONE]``, plain text, JSON that does not round-trip, a JSON string or number) is stored
 as the string itself. So :func:`sse_data` gives back exactly the ``data`` string an SSE
 parser read, and :func:`sse_frame` bytes that any SSE parser reads identically (comments
@@ -74,17 +76,22 @@ def _data_fields(data: str) -> dict[str, Any]:
         return {"data": data}
     body = data.rstrip(" \t")
     trailing = data[len(body):]
+    inner = body[:-1].rstrip(" \t")
+    padding = body[len(inner):-1]
+    candidate = inner + body[-1:]
     try:
-        parsed = json.loads(body)
+        parsed = json.loads(candidate)
     except ValueError:
         return {"data": data}
     if not isinstance(parsed, dict | list):
         return {"data": data}
     for style in JSON_STYLES:
-        if _dumps(parsed, style) == body:
+        if _dumps(parsed, style) == candidate:
             out: dict[str, Any] = {"data": parsed}
             if style != "compact":
                 out["style"] = style
+            if padding:
+                out["padding"] = padding
             if trailing:
                 out["trailing"] = trailing
             return out
@@ -99,8 +106,12 @@ def sse_data(record: dict[str, Any]) -> str:
     style = record.get("style", "compact")
     if style not in JSON_STYLES:
         raise ValueError(f"unknown SSE data style {style!r} (expected one of {list(JSON_STYLES)})")
+    text = _dumps(data, style)
+    padding = record.get("padding", "")
+    if isinstance(padding, str) and padding:
+        text = text[:-1] + padding + text[-1:]
     trailing = record.get("trailing", "")
-    return _dumps(data, style) + (trailing if isinstance(trailing, str) else "")
+    return text + (trailing if isinstance(trailing, str) else "")
 
 
 def sse_frame(record: dict[str, Any]) -> bytes:

@@ -121,7 +121,7 @@ def write_cassette(
     """Redact, dump and atomically write ``cassette`` under its lock; return what was
     written (the redacted copy)."""
     with cassette_lock(cassette.path, timeout=timeout):
-        return _write_locked(cassette, redactor)
+        return _write_locked(cassette, redactor, Path(cassette.path))
 
 
 def update_cassette(
@@ -147,15 +147,13 @@ def update_cassette(
         updated = mutate(current)
         if updated is None:
             return None
-        if Path(updated.path) != path:
-            updated.path = path
-        return _write_locked(updated, redactor)
+        return _write_locked(updated, redactor, path)
 
 
-def _write_locked(cassette: Cassette, redactor: Redactor | None) -> Cassette:
-    path = Path(cassette.path)
+def _write_locked(cassette: Cassette, redactor: Redactor | None, path: Path) -> Cassette:
     _remove_stale_temps(path)
     redacted = (redactor if redactor is not None else Redactor()).redact_cassette(cassette)
+    redacted.path = path
     data = dump_cassette(redacted).encode("utf-8")
     try:
         unchanged = path.read_bytes() == data
