@@ -287,6 +287,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: headers and body are separate writes; with Nagle on, a keep-alive
+    # client's delayed ACK stalls every answer by ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "pytest-ecs-agent-loopback"
     sys_version = ""
     server: _HTTPServer
