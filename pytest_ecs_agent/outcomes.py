@@ -23,6 +23,8 @@ becomes :class:`ReplayedError`, which names it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncGenerator
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -32,6 +34,7 @@ from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, Usage
 
 __all__ = [
+    "DeltaStream",
     "ReplayedError",
     "copy_json",
     "delta_from_dict",
@@ -48,6 +51,36 @@ class ReplayedError(Exception):
     def __init__(self, message: str, *, exception_type: str) -> None:
         super().__init__(f"{exception_type}: {message}")
         self.exception_type = exception_type
+
+
+class DeltaStream:
+    """The stream a recorded or replayed ``complete(stream=True)`` returns.
+
+    An async iterator of :class:`StreamDelta` that, like the built-in providers'
+    streams, can be closed early with :meth:`aclose` or used as ``async with``.
+    """
+
+    __slots__ = ("_gen",)
+
+    def __init__(self, gen: AsyncGenerator[StreamDelta, None]) -> None:
+        self._gen = gen
+
+    def __aiter__(self) -> DeltaStream:
+        return self
+
+    async def __anext__(self) -> StreamDelta:
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the stream (closing what it reads from); idempotent."""
+        await self._gen.aclose()
+
+    async def __aenter__(self) -> DeltaStream:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
 
 
 def copy_json(value: Any) -> Any:

@@ -19,13 +19,13 @@ filled as the outcome arrives:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from ecs_agent.intercept import ChatCall, EmbedCall
 from ecs_agent.types import CompletionResult, StreamDelta
 from pytest_ecs_agent.cassette import HttpExchange, Interaction
-from pytest_ecs_agent.outcomes import error_to_dict
+from pytest_ecs_agent.outcomes import DeltaStream, error_to_dict
 from pytest_ecs_agent.wire_replay import ExchangeRecord
 
 __all__ = [
@@ -115,15 +115,20 @@ class PendingInteraction:
                            response=self.response, http=exchanges or None)
 
 
-async def record_stream(stream: AsyncIterator[StreamDelta], pending: PendingInteraction,
-                        enter: Callable[[], Any], leave: Callable[[Any], None],
-                        ) -> AsyncIterator[StreamDelta]:
+def record_stream(stream: AsyncIterator[StreamDelta], pending: PendingInteraction,
+                  enter: Callable[[], Any], leave: Callable[[Any], None]) -> DeltaStream:
     """Yield each delta of ``stream`` as it arrives while recording it.
 
     ``enter``/``leave`` bracket every step of the provider's iterator (they make the
     HTTP exchanges a lazy stream opens belong to this call).
     """
     pending.start_stream()
+    return DeltaStream(_recorded_deltas(stream, pending, enter, leave))
+
+
+async def _recorded_deltas(stream: AsyncIterator[StreamDelta], pending: PendingInteraction,
+                           enter: Callable[[], Any], leave: Callable[[Any], None],
+                           ) -> AsyncGenerator[StreamDelta, None]:
     try:
         while True:
             token = enter()

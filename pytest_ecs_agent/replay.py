@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from pytest_ecs_agent.matching import (
     pretty_json,
 )
 from pytest_ecs_agent.outcomes import (
+    DeltaStream,
     copy_json,
     delta_from_dict,
     error_from_dict,
@@ -68,7 +69,7 @@ def _gaps(timing: Any) -> list[float] | None:
 
 
 async def _replay_deltas(response: dict[str, Any], provider: str, gaps: list[float] | None,
-                         sleep: Sleep) -> AsyncIterator[StreamDelta]:
+                         sleep: Sleep) -> AsyncGenerator[StreamDelta, None]:
     for index, data in enumerate(response["deltas"]):
         if gaps is not None and index < len(gaps) and gaps[index] > 0:
             await sleep(gaps[index])
@@ -84,7 +85,7 @@ async def serve_chat(interaction: Interaction, *, replay_timing: bool = False,
     response = interaction.response
     if "deltas" in response:
         gaps = _gaps(response.get("timing")) if replay_timing else None
-        return _replay_deltas(response, interaction.provider, gaps, sleep)
+        return DeltaStream(_replay_deltas(response, interaction.provider, gaps, sleep))
     if "result" in response:
         return result_from_dict(response["result"])
     if "error" in response:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -53,7 +53,7 @@ from ecs_agent.types import CompletionResult, StreamDelta
 from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction, load_cassette
 from pytest_ecs_agent.errors import CassetteError, CassetteMismatchError, CassetteNotFoundError
 from pytest_ecs_agent.matching import InteractionIndex, MatchOptions, request_key
-from pytest_ecs_agent.outcomes import error_from_dict
+from pytest_ecs_agent.outcomes import DeltaStream, error_from_dict
 from pytest_ecs_agent.recording import (
     PendingInteraction,
     chat_request,
@@ -124,7 +124,7 @@ _active: ContextVar[_ActiveCall | None] = ContextVar("pytest_ecs_agent_call", de
 
 
 async def _bracketed(stream: AsyncIterator[StreamDelta], active: _ActiveCall,
-                     ) -> AsyncIterator[StreamDelta]:
+                     ) -> AsyncGenerator[StreamDelta, None]:
     """Iterate ``stream`` with ``active`` set around each step (lazy streams' HTTP)."""
     try:
         while True:
@@ -391,7 +391,7 @@ class CassetteSession:
             _active.reset(token)
         if isinstance(outcome, CompletionResult):
             return outcome
-        return _bracketed(outcome, active)
+        return DeltaStream(_bracketed(outcome, active))
 
     # ----------------------------------------------------------------- writing
     def _merge(self, current: Cassette | None, new: list[Interaction]) -> Cassette:

@@ -79,7 +79,7 @@ def test_ignore_pattern_replaces_inside_strings() -> None:
 @pytest.mark.parametrize("path", ["", "messages[", "messages..content", "a.", "[x]",
                                   "messages[*]content"])
 def test_bad_ignore_path_is_a_clear_error(path: str) -> None:
-    with pytest.raises(ValueError, match="MatchOptions.ignore"):
+    with pytest.raises(ValueError, match=r"MatchOptions\.ignore"):
         MatchOptions(ignore=(path,))
 
 

@@ -165,7 +165,7 @@ async def test_exhausted_request_says_so_and_repeats_can_be_allowed(tmp_path: Pa
     session = CassetteSession(path)
     wrapped = session.wrap(Counting(), name="mine")
     await wrapped.complete(ask("a"))
-    with pytest.raises(CassetteMismatchError, match="already been served.*call number 2"):
+    with pytest.raises(CassetteMismatchError, match=r"already been served.*call number 2"):
         await wrapped.complete(ask("a"))
     repeating = CassetteSession(path, match=MatchOptions(allow_playback_repeats=True))
     wrapped = repeating.wrap(Counting(), name="mine")
@@ -185,9 +185,9 @@ async def test_wrap_keeps_the_protocol_of_the_provider(tmp_path: Path) -> None:
     session = CassetteSession(tmp_path / "c.yaml", record_mode="once")
     chat_only = session.wrap(FakeProvider([answer("x")]))
     embed_only = session.wrap(FakeEmbeddingProvider(dimension=4))
+    assert chat_only.name == "FakeProvider"
     assert isinstance(chat_only, LLMProvider) and not isinstance(chat_only, EmbeddingProvider)
     assert isinstance(embed_only, EmbeddingProvider) and not isinstance(embed_only, LLMProvider)
-    assert chat_only.name == "FakeProvider"
     with pytest.raises(TypeError, match="neither"):
         session.wrap(object())
     with pytest.raises(ValueError, match="non-empty"):
