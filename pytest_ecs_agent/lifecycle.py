@@ -38,12 +38,14 @@ from pytest_ecs_agent.paths import default_cassette_path, display_path
 from pytest_ecs_agent.summary import CassetteRecord, record_from_stats
 
 if TYPE_CHECKING:
+    from pytest_ecs_agent.matching import MatchOptions
     from pytest_ecs_agent.session import CassetteSession
 
 __all__ = [
     "TestCassette",
     "cassette_settings",
     "is_recording",
+    "match_options",
     "open_session",
     "record_command",
     "unmarked_guard",
@@ -69,19 +71,40 @@ def is_recording(record_mode: str, path: Path) -> bool:
     return record_mode in RECORDING_MODES or (record_mode == "once" and not path.exists())
 
 
-def open_session(settings: CassetteSettings) -> CassetteSession:
-    """Build the cassette session for ``settings`` (the only place that does)."""
+def match_options(settings: CassetteSettings | MarkerOptions, where: str) -> MatchOptions:
+    """The engine's matching options, or :class:`pytest.UsageError` naming ``where``."""
     from pytest_ecs_agent.matching import MatchOptions
-    from pytest_ecs_agent.session import CassetteSession, RedactionOptions
 
-    match = MatchOptions(
-        ignore=settings.match_ignore,
-        ignore_patterns=settings.match_ignore_patterns,
-        allow_playback_repeats=settings.allow_playback_repeats,
+    try:
+        return MatchOptions(
+            ignore=settings.match_ignore,
+            ignore_patterns=settings.match_ignore_patterns,
+            allow_playback_repeats=bool(settings.allow_playback_repeats),
+        )
+    except (TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"{where}: llm_cassette: {exc}") from None
+
+
+def open_session(settings: CassetteSettings, where: str = "llm_cassette") -> CassetteSession:
+    """Build the cassette session for ``settings`` (the only place that does).
+
+    ``redact_headers`` and ``redact_env`` extend the engine's defaults (credential
+    headers; the usual API key variables), they never replace them.
+    """
+    from pytest_ecs_agent.redaction import (
+        DEFAULT_SECRET_ENV_VARS,
+        DEFAULT_SECRET_HEADERS,
+        RedactionOptions,
     )
-    redact = RedactionOptions(headers=settings.redact_headers, env=settings.redact_env)
+    from pytest_ecs_agent.session import CassetteSession
+
+    redact = RedactionOptions(
+        headers=tuple(dict.fromkeys(DEFAULT_SECRET_HEADERS + settings.redact_headers)),
+        env_vars=tuple(dict.fromkeys(DEFAULT_SECRET_ENV_VARS + settings.redact_env)),
+    )
     return CassetteSession(settings.path, record_mode=settings.record_mode,
-                           replay=settings.replay, match=match, redact=redact)
+                           replay=settings.replay, match=match_options(settings, where),
+                           redact=redact)
 
 
 def unmarked_guard(nodeid: str, allowed_hosts: tuple[str, ...]) -> NetworkGuard:
@@ -113,7 +136,7 @@ class TestCassette:
 
     def open(self) -> None:
         """Open the session; close the network unless this test records."""
-        self.session = open_session(self.settings)
+        self.session = open_session(self.settings, self.nodeid)
         if not is_recording(self.settings.record_mode, self.settings.path):
             exists = self.settings.path.exists()
             mode = "new_episodes" if exists else "once"

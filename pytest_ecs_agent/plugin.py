@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_ecs_agent.lifecycle import TestCassette, cassette_settings, unmarked_guard
+from pytest_ecs_agent.lifecycle import (
+    TestCassette,
+    cassette_settings,
+    match_options,
+    unmarked_guard,
+)
 from pytest_ecs_agent.network import NetworkGuard, install, uninstall
 from pytest_ecs_agent.options import (
     DEFAULT_CASSETTE_DIR,
@@ -105,7 +110,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         mark = item.get_closest_marker(MARKER_NAME)
         if mark is not None:
-            item.stash[_MARKER] = parse_marker(mark.args, mark.kwargs, item.nodeid)
+            item.stash[_MARKER] = marker = parse_marker(mark.args, mark.kwargs, item.nodeid)
+            if marker.match_ignore or marker.match_ignore_patterns:
+                match_options(marker, item.nodeid)
         elif MARKER_NAME in getattr(item, "fixturenames", ()):
             item.stash[_MARKER] = MarkerOptions()
 
@@ -193,7 +200,8 @@ class _SummaryHooks:
 @pytest.fixture
 def llm_cassette(request: pytest.FixtureRequest) -> CassetteSession:
     """The cassette session of this test: ``wrap(provider)``, ``interactions``, ``path``."""
-    cassette = request.node.stash.get(_CASSETTE, None)
+    node: pytest.Item = request.node
+    cassette = node.stash.get(_CASSETTE, None)
     if cassette is None or cassette.session is None:
         raise pytest.UsageError(
             f"{request.node.nodeid}: the llm_cassette fixture needs a test item "
