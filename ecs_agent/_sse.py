@@ -33,7 +33,8 @@ class SSEDecoder:
                  "_utf8")
 
     def __init__(self) -> None:
-        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # utf-8-sig: a byte order mark at the very start is dropped (WHATWG "UTF-8 decode")
+        self._utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self._buffer = ""
         self._pending_cr = False
         self._data: list[str] = []
@@ -105,9 +106,8 @@ class SSEDecoder:
         elif name == "id":
             if "\0" not in value:
                 self._id = value
-        elif name == "retry":
-            if value.isdigit():
-                self._retry = int(value)
+        elif name == "retry" and value.isascii() and value.isdigit():  # "²".isdigit() too
+            self._retry = int(value)
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:

@@ -56,10 +56,19 @@ def test_utf8_character_split_between_chunks() -> None:
     assert decode(raw[:cut], raw[cut:]) == [ServerSentEvent(data="café 🙂")]
 
 
+def test_a_leading_byte_order_mark_is_dropped_even_when_split() -> None:
+    # without this the first field name would be "\ufeffdata" and the event lost
+    assert decode(b"\xef", b"\xbb\xbfdata: a\n\n") == [ServerSentEvent(data="a")]
+    # only at the very start: later it is ordinary data
+    assert decode(b"data: \xef\xbb\xbfb\n\n") == [ServerSentEvent(data="\ufeffb")]
+
+
 def test_id_and_retry_fields() -> None:
     assert decode(b"id: 7\nretry: 1500\ndata: x\n\n") == [
         ServerSentEvent(data="x", id="7", retry=1500)]
     assert decode(b"retry: soon\ndata: x\n\n") == [ServerSentEvent(data="x")]
+    # non-ASCII digits are not a retry value (int() would choke on them)
+    assert decode("retry: ²\ndata: x\n\n".encode()) == [ServerSentEvent(data="x")]
 
 
 def test_flush_dispatches_an_unterminated_last_event() -> None:
