@@ -154,7 +154,14 @@ def _write_locked(cassette: Cassette, redactor: Redactor | None, path: Path) -> 
     _remove_stale_temps(path)
     redacted = (redactor if redactor is not None else Redactor()).redact_cassette(cassette)
     redacted.path = path
-    data = dump_cassette(redacted).encode("utf-8")
+    try:
+        data = dump_cassette(redacted).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CassetteWriteError(
+            f"cannot write cassette {path}: a string holds a lone surrogate "
+            f"({exc.object[exc.start:exc.end]!r}), which is not valid text; pass real text",
+            path=path,
+        ) from None
     try:
         unchanged = path.read_bytes() == data
     except OSError:

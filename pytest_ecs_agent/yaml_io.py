@@ -13,7 +13,11 @@ strings, integers, floats, booleans, null, lists and mappings, and rejects with
 
 Plain scalars that look like dates stay strings (no implicit timestamps).
 
-Writing: :func:`emit_yaml` dumps block-style YAML with keys in the order given,
+Writing: :func:`emit_yaml` uses PyYAML's pure-Python emitter, on purpose: libyaml's
+emitter escapes every character outside the Basic Multilingual Plane (an emoji turns a
+whole message into a ``"...\U0001F338..."`` string), and the pure emitter gives the same
+bytes on every machine, with or without libyaml. It dumps block-style YAML with keys
+in the order given,
 multi-line strings as ``|`` literal blocks where YAML can hold them exactly (other
 strings get a quoted style), short lists of numbers in flow style, no aliases,
 Unicode kept readable. Every dump is parsed back and compared with the data: if a
@@ -43,14 +47,13 @@ __all__ = [
 ]
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = frozenset(
     _CORE + name for name in ("null", "bool", "int", "float", "str", "seq", "map")
 )
-# Characters a literal block cannot carry exactly (the loader turns them into "\n" or
-# chokes on them), so strings holding them are quoted instead.
+# Characters that only a double-quoted scalar carries exactly (written raw, the reader
+# turns them into "\n" or drops them), so strings holding them are double-quoted.
 _NOT_IN_BLOCKS = ("\r", "\x85", "\u2028", "\u2029", "\ufeff")
 _WIDTH = 100
 
@@ -161,7 +164,7 @@ def _short_tag(tag: str) -> str:
 # -- writing -----------------------------------------------------------------------------
 
 
-class CassetteDumper(_SafeDumper):  # type: ignore[valid-type,misc]
+class CassetteDumper(yaml.SafeDumper):
     """Block YAML with ``|`` literal blocks for multi-line text and no aliases."""
 
     literal_blocks = True
@@ -178,11 +181,11 @@ class _QuotingDumper(CassetteDumper):
 
 def _represent_str(dumper: CassetteDumper, data: str) -> ScalarNode:
     style: str | None = None
-    if "\n" in data:
-        if dumper.literal_blocks and not any(ch in data for ch in _NOT_IN_BLOCKS):
-            style = "|"  # the emitter itself falls back to quotes when a block cannot hold it
-        else:
-            style = '"'
+    if any(ch in data for ch in _NOT_IN_BLOCKS):
+        style = '"'  # escaped there; written raw elsewhere, the reader would alter them
+    elif "\n" in data:
+        # The emitter itself falls back to quotes when a block cannot hold the text.
+        style = "|" if dumper.literal_blocks else '"'
     node: ScalarNode = dumper.represent_scalar(_CORE + "str", data, style=style)
     return node
 
