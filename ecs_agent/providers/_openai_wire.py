@@ -103,6 +103,7 @@ def chat_request_body(
     An empty ``tools`` list is left out (the API rejects ``"tools": []``);
     ``response_format`` is forwarded as given.
     """
+    _check_call(messages, tools, response_format)
     body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
     if tools:
         body["tools"] = [tool_to_wire(t) for t in tools]
@@ -112,6 +113,35 @@ def chat_request_body(
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
     return body
+
+
+def _check_call(
+    messages: Any, tools: Any, response_format: Any
+) -> None:
+    """Clear errors for the mistakes users of the OpenAI SDK make with our types."""
+    if not isinstance(messages, list) or not messages:
+        raise ValueError(f"messages must be a non-empty list of Message, got {messages!r:.100}")
+    for i, message in enumerate(messages):
+        if not isinstance(message, Message):
+            raise TypeError(
+                f"messages[{i}] is a {type(message).__name__}, not an ecs_agent Message: "
+                "use Message(role, content) (e.g. Message('user', 'Hi'))"
+            )
+    for i, tool in enumerate(tools or ()):
+        if not isinstance(tool, ToolSchema):
+            raise TypeError(
+                f"tools[{i}] is a {type(tool).__name__}, not a ToolSchema: use "
+                "ToolSchema(name, description, parameters)"
+            )
+    if response_format is not None and not isinstance(response_format, dict):
+        hint = (
+            "; for a pydantic model pass pydantic_to_response_format(Model)"
+            if isinstance(response_format, type) else ""
+        )
+        raise TypeError(
+            f"response_format must be a dict such as {{'type': 'json_object'}}, got "
+            f"{response_format!r:.100}{hint}"
+        )
 
 
 def embedding_request_body(

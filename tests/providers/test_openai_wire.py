@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.providers._openai_wire import (
@@ -97,6 +98,23 @@ def test_non_streaming_request_omits_stream_keys_and_empty_tools() -> None:
 def test_tool_message_without_tool_call_id_is_rejected_clearly() -> None:
     with pytest.raises(ValueError, match="role 'tool' needs tool_call_id"):
         message_to_wire(Message("tool", "42"))
+
+
+def test_sdk_style_arguments_get_a_clear_error() -> None:
+    with pytest.raises(TypeError, match=r"messages\[0\] is a dict, not an ecs_agent Message"):
+        chat_request_body(model="m", messages=[{"role": "user", "content": "hi"}])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="non-empty list of Message"):
+        chat_request_body(model="m", messages=[])
+    with pytest.raises(TypeError, match=r"tools\[0\] is a dict, not a ToolSchema"):
+        chat_request_body(model="m", messages=[Message("user", "hi")],
+                          tools=[{"type": "function"}])  # type: ignore[list-item]
+
+    class Answer(BaseModel):
+        text: str
+
+    with pytest.raises(TypeError, match=r"pass pydantic_to_response_format\(Model\)"):
+        chat_request_body(model="m", messages=[Message("user", "hi")],
+                          response_format=Answer)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- non-streamed results
