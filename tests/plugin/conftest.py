@@ -7,10 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-# Imported here so pytester's in-process runs find them in sys.modules (numpy, which the
-# providers import, cannot be imported twice in one process).
+# Imported here so pytester's in-process runs find them in sys.modules: numpy (imported
+# by the providers) cannot be imported twice in one process, and the plugins' packages
+# would otherwise be imported (and assertion-rewritten) again by every inner run.
+import anyio  # noqa: F401
 import ecs_agent.providers  # noqa: F401
+import hypothesis  # noqa: F401
 import pytest_ecs_agent.session  # noqa: F401
+import xdist  # noqa: F401
 from pytest_ecs_agent.loopback import LoopbackServer
 
 #: The inner project's provider factories: base URLs come from LOOPBACK_URL, keys are
@@ -42,10 +46,22 @@ def embedder():
 
 
 async def ask(provider, prompt, stream=False):
-    outcome = await provider.complete([Message("user", prompt)], stream=stream)
-    if not stream:
-        return outcome.message.content
-    return "".join([delta.content or "" async for delta in outcome])
+    """One question; the provider is closed afterwards (its connections belong to this loop)."""
+    try:
+        outcome = await provider.complete([Message("user", prompt)], stream=stream)
+        if not stream:
+            return outcome.message.content
+        return "".join([delta.content or "" async for delta in outcome])
+    finally:
+        await provider.aclose()
+
+
+async def embed(texts):
+    provider = embedder()
+    try:
+        return await provider.embed(texts)
+    finally:
+        await provider.aclose()
 '''
 
 INI = """
@@ -53,9 +69,8 @@ INI = """
 asyncio_mode = {mode}
 asyncio_default_fixture_loop_scope = function
 filterwarnings =
+    error
     ignore::pytest.PytestAssertRewriteWarning
-    ignore::ResourceWarning
-    ignore::pytest.PytestUnraisableExceptionWarning
 """
 
 

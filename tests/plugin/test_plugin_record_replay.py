@@ -57,7 +57,7 @@ async def test_claude_stream():
 
 @pytest.mark.llm_cassette
 async def test_embeddings():
-    vectors = await agent_code.embedder().embed(["alpha", "beta"])
+    vectors = await agent_code.embed(["alpha", "beta"])
     assert len(vectors) == 2 and len(vectors[0]) > 0 and vectors[0] != vectors[1]
 
 
