@@ -15,8 +15,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecs_agent.providers._openai_wire import parse_stream
+from ecs_agent.providers._openai_wire import parse_chat_completion, parse_stream
 from ecs_agent.types import StreamDelta
+from pytest_ecs_agent.loopback import wire
 
 DATA = Path(__file__).parent.parent / "data" / "real_traffic" / "crewai-responses.jsonl"
 
@@ -93,3 +94,39 @@ def test_one_byte_at_a_time() -> None:
     record = max(STREAMS, key=lambda r: len(r["expected"]["tool_calls"]))
     raw = record["response"].encode("utf-8")
     assert parse_stream([raw[i:i + 1] for i in range(len(raw))]) == parse_stream([raw])
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+_ARGS = st.dictionaries(
+    st.text(min_size=1, max_size=6),
+    st.one_of(st.integers(), st.text(max_size=10), st.booleans(), st.none(),
+              st.lists(st.integers(), max_size=3)),
+    max_size=4,
+)
+
+
+@settings(max_examples=75, deadline=None)
+@given(
+    pieces=st.lists(_TEXT.filter(bool), max_size=6),
+    calls=st.lists(st.tuples(st.text("abc123", min_size=4, max_size=8),
+                             st.sampled_from(["get_weather", "search", "add"]), _ARGS),
+                   max_size=3, unique_by=lambda c: c[0]),
+    usage=st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)),
+    chunk_size=st.integers(1, 20),
+    points=st.lists(st.integers(min_value=0, max_value=10**6), max_size=20),
+)
+def test_a_stream_reassembles_into_the_plain_result(
+    pieces: list[str], calls: list[Any], usage: tuple[int, int], chunk_size: int,
+    points: list[int],
+) -> None:
+    frames = wire.openai_chat_stream(pieces, tool_calls=calls, usage=usage,
+                                     arguments_chunk_size=chunk_size)
+    raw = "".join(frames).encode("utf-8")
+    deltas = parse_stream(_cut(raw, points))
+    plain = parse_chat_completion(
+        wire.openai_chat_completion("".join(pieces), tool_calls=calls, usage=usage))
+    assert [d for d in deltas if d.finish_reason is not None] == [deltas[-1]]
+    assert "".join(d.content or "" for d in deltas) == plain.message.content
+    assert [tc for d in deltas for tc in d.tool_calls or []] == (plain.message.tool_calls or [])
+    assert deltas[-1].usage == plain.usage
+    assert deltas[-1].finish_reason == ("tool_calls" if calls else "stop")
