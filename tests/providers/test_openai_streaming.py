@@ -50,8 +50,9 @@ async def test_parallel_streamed_tool_calls_arrive_once_complete_in_the_final_de
     llm_server: LoopbackServer,
 ) -> None:
     calls: list[tuple[str, str, dict[str, Any]]] = [
-             ("call_1", "get_weather", {"city": "São Paulo", "days": [1, 2, 3]}),
-             ("call_2", "get_weather", {"city": "Oslo"})]
+        ("call_1", "get_weather", {"city": "São Paulo", "days": [1, 2, 3]}),
+        ("call_2", "get_weather", {"city": "Oslo"}),
+    ]
     llm_server.enqueue(Reply.sse(wire.openai_chat_stream(tool_calls=calls,
                                                          arguments_chunk_size=3)))
     async with provider_for(llm_server) as provider:
@@ -198,3 +199,14 @@ async def test_streaming_goes_through_the_interceptor(llm_server: LoopbackServer
             deltas = await collect(await provider.complete(HI, stream=True))
     assert deltas[0] == StreamDelta(content="ok")
     assert [(c.provider, c.stream, c.secrets) for c in seen] == [("openai", True, (KEY,))]
+
+
+async def test_a_stalled_stream_hits_the_read_timeout(llm_server: LoopbackServer) -> None:
+    llm_server.enqueue(Reply.sse(wire.openai_chat_stream(["a", "b"])[1:], delay=60))
+    async with provider_for(llm_server, read_timeout=0.3) as provider:
+        stream = await provider.complete(HI, stream=True)
+        assert await anext(stream) == StreamDelta(content="a")
+        with pytest.raises(httpx.ReadTimeout):
+            await anext(stream)
+        with pytest.raises(StopAsyncIteration):  # closed after the failure
+            await anext(stream)
