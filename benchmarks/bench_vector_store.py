@@ -11,6 +11,10 @@ for every stored list vector, then ``heapq.nlargest``), the baseline the numpy s
 must beat.
 
 Run:  /work/venv/bin/python benchmarks/bench_vector_store.py [--sizes 1000 10000 100000]
+
+On a loaded shared machine a multi-threaded BLAS can make the search product many
+times slower (threads spin while waiting for cores); ``OPENBLAS_NUM_THREADS=1`` gives
+steadier numbers there. The load average is printed with the results.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import asyncio
 import heapq
 import math
+import os
 import statistics
 import time
 
@@ -93,7 +98,9 @@ def main() -> None:
     parser.add_argument("--baseline-size", type=int, default=10_000)
     args = parser.parse_args()
     queries = _random_vectors(args.queries, seed=7)
-    print(f"InMemoryVectorStore, dimension {DIMENSION}, top_k {TOP_K}, numpy {np.__version__}")
+    print(f"InMemoryVectorStore, dimension {DIMENSION}, top_k {TOP_K}, numpy {np.__version__}, "
+          f"load average {os.getloadavg()[0]:.1f}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     rows: list[tuple[str, int, float, float]] = []
     for size in args.sizes:
         add_us, search_us = asyncio.run(_bench_store(size, queries))
