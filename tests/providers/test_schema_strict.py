@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Generic, Literal, Optional, TypeVar
+from typing import Annotated, Any, Generic, Literal, Optional, TypeVar
 
 import pytest
 from pydantic import BaseModel, Field
@@ -157,3 +157,27 @@ def test_dict_fields_cannot_be_strict_and_say_where() -> None:
 def test_non_models_are_rejected() -> None:
     with pytest.raises(TypeError, match="pydantic BaseModel subclass"):
         pydantic_to_response_format(dict)  # type: ignore[arg-type]
+
+
+class Cat(BaseModel):
+    kind: Literal["cat"]
+    lives: int
+
+
+class Dog(BaseModel):
+    kind: Literal["dog"]
+    good: bool = True
+
+
+class Pets(BaseModel):
+    pet: Annotated[Cat | Dog, Field(discriminator="kind")]
+    others: list[Annotated[Cat | Dog, Field(discriminator="kind")]]
+
+
+def test_discriminated_unions_become_any_of_without_discriminator() -> None:
+    schema = pydantic_to_response_format(Pets)["json_schema"]["schema"]
+    assert_strict(schema)
+    assert schema["properties"]["pet"] == {
+        "anyOf": [{"$ref": "#/$defs/Cat"}, {"$ref": "#/$defs/Dog"}]}
+    assert schema["$defs"]["Dog"]["required"] == ["kind", "good"]
+    assert schema["$defs"]["Dog"]["properties"]["kind"] == {"const": "dog", "type": "string"}
