@@ -82,7 +82,9 @@ def match_options(settings: CassetteSettings | MarkerOptions, where: str) -> Mat
             allow_playback_repeats=bool(settings.allow_playback_repeats),
         )
     except (TypeError, ValueError) as exc:
-        raise pytest.UsageError(f"{where}: llm_cassette: {exc}") from None
+        raise pytest.UsageError(
+            f"{where}: llm_cassette(match_ignore=..., match_ignore_patterns=...): {exc}"
+        ) from None
 
 
 def open_session(settings: CassetteSettings, where: str = "llm_cassette") -> CassetteSession:
@@ -113,6 +115,24 @@ def unmarked_guard(nodeid: str, allowed_hosts: tuple[str, ...]) -> NetworkGuard:
         allowed_hosts, describe=f"test {nodeid} (--llm-block-network is on)",
         hint=("Mark the test @pytest.mark.llm_cassette to record and replay its LLM traffic, "
               "or allow the host with --llm-allowed-hosts / the llm_allowed_hosts ini value."))
+
+
+def _find(exc: BaseException, types: tuple[type[BaseException], ...],
+          depth: int = 0) -> BaseException | None:
+    """``exc`` or the first exception of ``types`` it wraps (cause, context, group)."""
+    if isinstance(exc, types):
+        return exc
+    if depth > 20:
+        return None
+    inner: list[BaseException] = []
+    if isinstance(exc, BaseExceptionGroup):
+        inner.extend(exc.exceptions)
+    inner.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+    for candidate in inner:
+        found = _find(candidate, types, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 class TestCassette:
@@ -157,6 +177,22 @@ class TestCassette:
         manager = self.session.activate() if self.session is not None else nullcontext()
         with manager:
             yield
+
+    def failure_hint(self, exc: BaseException) -> str | None:
+        """What to run when ``exc`` (or an exception it wraps) is a cassette miss."""
+        from pytest_ecs_agent.errors import CassetteMismatchError, CassetteNotFoundError
+
+        found = _find(exc, (CassetteNotFoundError, CassetteMismatchError))
+        if isinstance(found, CassetteNotFoundError):
+            return (f"The cassette {self.shown_path} does not exist (record mode "
+                    f"{self.settings.record_mode!r} only replays). Record it with:\n"
+                    f"  {record_command(self.nodeid, 'once')}")
+        if isinstance(found, CassetteMismatchError):
+            return (f"The test made a call that {self.shown_path} does not hold. Record the "
+                    f"new calls with:\n  {record_command(self.nodeid, 'new_episodes')}\n"
+                    f"or record the whole cassette again with:\n"
+                    f"  {record_command(self.nodeid, 'rewrite')}")
+        return None
 
     def blocked_error(self) -> str | None:
         """A message listing connections the guard blocked (``None`` when there were none)."""

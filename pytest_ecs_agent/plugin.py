@@ -180,6 +180,9 @@ def pytest_runtest_makereport(
     cassette = item.stash.get(_CASSETTE, None)
     if cassette is not None and report.failed and report.when in ("setup", "call"):
         cassette.failed = True
+        hint = cassette.failure_hint(call.excinfo.value) if call.excinfo is not None else None
+        if hint is not None:
+            report.sections.append(("llm cassette", hint))
     return report
 
 

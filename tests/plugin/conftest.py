@@ -5,16 +5,16 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 
-import pytest
-
 # Imported here so pytester's in-process runs find them in sys.modules: numpy (imported
 # by the providers) cannot be imported twice in one process, and the plugins' packages
 # would otherwise be imported (and assertion-rewritten) again by every inner run.
 import anyio  # noqa: F401
-import ecs_agent.providers  # noqa: F401
 import hypothesis  # noqa: F401
-import pytest_ecs_agent.session  # noqa: F401
+import pytest
 import xdist  # noqa: F401
+
+import ecs_agent.providers  # noqa: F401
+import pytest_ecs_agent.session  # noqa: F401
 from pytest_ecs_agent.loopback import LoopbackServer
 
 #: The inner project's provider factories: base URLs come from LOOPBACK_URL, keys are
