@@ -150,7 +150,7 @@ def test_inter_frame_delay_trips_a_read_timeout_after_the_first_frame(
 def test_anthropic_error_event_mid_stream(
     llm_server: LoopbackServer, client: httpx.Client
 ) -> None:
-    frames = wire.anthropic_stream(["partial"])[:3] + [wire.anthropic_error_event()]
+    frames = [*wire.anthropic_stream(["partial"])[:3], wire.anthropic_error_event()]
     llm_server.enqueue(Reply.sse(frames))
     text = client.post("/v1/anything").text
     assert text.endswith(
