@@ -9,6 +9,8 @@ module only does I/O. HTTP failures are logged and re-raised as
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -40,6 +42,7 @@ __all__ = ["OpenAIProvider", "OpenAIStream", "pydantic_to_response_format"]
 logger = logging.getLogger("ecs_agent.openai")
 
 PROVIDER = "openai"
+DRAIN_SECONDS = 1.0
 
 
 def _check_key(api_key: object) -> str:
@@ -120,12 +123,22 @@ class OpenAIStream:
             raise
 
     async def aclose(self) -> None:
-        """Close the HTTP response (idempotent)."""
+        """Close the HTTP response (idempotent).
+
+        After ``data: [DONE]`` the rest of the body (the end of the chunked encoding) is
+        read first, for at most :data:`DRAIN_SECONDS`, so the connection goes back to the
+        pool instead of being torn down; before it, the connection is simply closed.
+        """
         if self._closed:
             return
         self._closed = True
         self._ended = True
         try:
+            if self._parser.done:
+                with contextlib.suppress(TimeoutError, httpx.HTTPError, StopAsyncIteration):
+                    async with asyncio.timeout(DRAIN_SECONDS):
+                        async for _ in self._bytes:
+                            pass
             await self._bytes.aclose()  # type: ignore[attr-defined]
         finally:
             await self._response.aclose()

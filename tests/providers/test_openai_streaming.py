@@ -210,3 +210,32 @@ async def test_a_stalled_stream_hits_the_read_timeout(llm_server: LoopbackServer
             await anext(stream)
         with pytest.raises(StopAsyncIteration):  # closed after the failure
             await anext(stream)
+
+
+async def test_finished_streams_hand_their_connection_back_to_the_pool(
+    llm_server: LoopbackServer,
+) -> None:
+    connects: list[str] = []
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.started":
+            connects.append(event)
+
+    async def add_trace(request: httpx.Request) -> None:
+        request.extensions["trace"] = trace
+
+    for _ in range(3):
+        llm_server.enqueue(Reply.sse(wire.openai_chat_stream(["x"])))
+    llm_server.enqueue(Reply.json(wire.openai_chat_completion("done")))
+    async with httpx.AsyncClient(event_hooks={"request": [add_trace]}) as client:
+        provider = OpenAIProvider(KEY, base_url=llm_server.openai_base_url, client=client)
+        await collect(await provider.complete(HI, stream=True))  # read to the end
+        stream = await provider.complete(HI, stream=True)
+        async for delta in stream:  # stop at the final delta, then close
+            if delta.finish_reason:
+                break
+        await stream.aclose()  # type: ignore[attr-defined]
+        await collect(await provider.complete(HI, stream=True))
+        assert (await provider.complete(HI)).message.content == "done"
+    assert len(llm_server.requests) == 4
+    assert len(connects) == 1, "a streamed call did not give its connection back"
