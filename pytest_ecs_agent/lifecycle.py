@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TestCassette",
+    "blocked_message",
     "cassette_settings",
     "is_recording",
     "match_options",
@@ -109,10 +110,16 @@ def open_session(settings: CassetteSettings, where: str = "llm_cassette") -> Cas
                            redact=redact)
 
 
+def blocked_message(guard: NetworkGuard) -> str:
+    """Why a test failed whose code caught the guard's error (the attempts were kept)."""
+    return (f"pytest_ecs_agent blocked connection(s) to {', '.join(guard.blocked)}: "
+            f"{guard.describe}. {guard.hint}")
+
+
 def unmarked_guard(nodeid: str, allowed_hosts: tuple[str, ...]) -> NetworkGuard:
     """The guard ``--llm-block-network`` puts around a test that has no cassette."""
     return NetworkGuard(
-        allowed_hosts, describe=f"test {nodeid} (--llm-block-network is on)",
+        allowed_hosts, describe=f"test {nodeid} runs with --llm-block-network",
         hint=("Mark the test @pytest.mark.llm_cassette to record and replay its LLM traffic, "
               "or allow the host with --llm-allowed-hosts / the llm_allowed_hosts ini value."))
 
@@ -159,16 +166,16 @@ class TestCassette:
         self.session = open_session(self.settings, self.nodeid)
         if not is_recording(self.settings.record_mode, self.settings.path):
             exists = self.settings.path.exists()
-            mode = "new_episodes" if exists else "once"
-            state = "replays" if exists else "has no cassette yet; it would replay"
+            mode = self.settings.record_mode
+            state = (f"replays {self.shown_path} with the network closed (record mode {mode!r})"
+                     if exists else
+                     f"has no cassette ({self.shown_path}) and record mode {mode!r} only replays")
+            record = "new_episodes" if exists else "once"
             self.guard = NetworkGuard(
-                self.settings.allowed_hosts,
-                describe=f"test {self.nodeid}, which {state} {self.shown_path} "
-                         f"(record mode {self.settings.record_mode!r}: the network is closed)",
-                hint=(f"To record its LLM traffic run: {record_command(self.nodeid, mode)}. "
-                      "Only ecs_agent providers are recorded; to let other code reach this "
-                      "host, add it to @pytest.mark.llm_cassette(allowed_hosts=[...]) or "
-                      "--llm-allowed-hosts."))
+                self.settings.allowed_hosts, describe=f"test {self.nodeid} {state}",
+                hint=(f"Record it: {record_command(self.nodeid, record)}. Only ecs_agent "
+                      "providers are recorded; let other code reach a host with "
+                      "llm_cassette(allowed_hosts=[...]) or --llm-allowed-hosts."))
             install(self.guard)
 
     @contextmanager
@@ -198,9 +205,7 @@ class TestCassette:
         """A message listing connections the guard blocked (``None`` when there were none)."""
         if self.guard is None or not self.guard.blocked:
             return None
-        return (f"pytest_ecs_agent blocked network connection(s) to "
-                f"{', '.join(self.guard.blocked)} from {self.guard.describe}. "
-                f"{self.guard.hint}")
+        return blocked_message(self.guard)
 
     def close(self) -> CassetteRecord:
         """Finish the session (writing the cassette when needed) and remove the guard.

@@ -101,9 +101,8 @@ class NetworkGuard:
             if target not in self.blocked:
                 self.blocked.append(target)
         allowed = ", ".join(self.allowed_hosts) or "none"
-        message = (
-            f"pytest_ecs_agent blocked a network connection to {target} from "
-            f"{self.describe} (allowed hosts: {allowed}).")
+        message = (f"pytest_ecs_agent blocked a connection to {target}: {self.describe} "
+                   f"(allowed hosts: {allowed}).")
         if self.hint:
             message += f" {self.hint}"
         return NetworkBlockedError(name, port, message)

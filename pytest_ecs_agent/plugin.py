@@ -18,6 +18,7 @@ import pytest
 
 from pytest_ecs_agent.lifecycle import (
     TestCassette,
+    blocked_message,
     cassette_settings,
     match_options,
     unmarked_guard,
@@ -141,8 +142,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         yield
         guard = item.stash.get(_GUARD, None)
         if guard is not None and guard.blocked:
-            pytest.fail(f"pytest_ecs_agent blocked network connection(s) to "
-                        f"{', '.join(guard.blocked)}. {guard.hint}", pytrace=False)
+            pytest.fail(blocked_message(guard), pytrace=False)
         return None
     with cassette.active():
         yield
