@@ -12,7 +12,8 @@ that event completes) and call :meth:`ClaudeStreamState.finish` when the bytes e
 ``content_block_stop``      a tool block is complete: its JSON is parsed (empty -> ``{}``)
                             and the call yielded once; the structured-output tool's input
                             is yielded as content instead (compact JSON, exactly what the
-                            non-streamed call returns)
+                            non-streamed call returns; when cut short by ``max_tokens``, the
+                            partial JSON text as it came, like OpenAI)
 ``message_delta``           ``stop_reason`` and usage figures (they update the start ones)
 ``message_stop``            the one final delta: ``finish_reason`` and usage, always last
 ``ping``, unknown events    ignored (forward compatibility)
@@ -146,6 +147,16 @@ class ClaudeStreamState:
 
     def _complete(self, block: _ToolBlock) -> StreamDelta:
         text = "".join(block.parts)
+        structured = self._structured_name is not None and block.name == self._structured_name
+        if structured and text.strip():
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                answer = None
+            # A structured answer cut short (max_tokens) is passed on as the partial JSON
+            # text, as OpenAI does; the final delta then says "length".
+            return StreamDelta(content=dump_structured(answer) if isinstance(answer, dict)
+                               else text)
         if text.strip():
             try:
                 arguments = json.loads(text)
@@ -159,7 +170,7 @@ class ClaudeStreamState:
                 )
         else:
             arguments = block.initial
-        if self._structured_name is not None and block.name == self._structured_name:
+        if structured:
             return StreamDelta(content=dump_structured(arguments))
         self._calls += 1
         return StreamDelta(tool_calls=[ToolCall(id=block.id, name=block.name,

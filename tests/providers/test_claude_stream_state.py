@@ -142,3 +142,10 @@ def test_events_after_message_stop_are_ignored() -> None:
     state.feed(*START)
     assert state.feed(*STOP)[-1].finish_reason == "stop"
     assert state.feed(*text_block(0, "late")[1]) == []
+
+
+def test_structured_answer_cut_by_max_tokens_is_partial_content_and_length() -> None:
+    deltas = run([START, *tool_block(0, "toolu_1", "person", '{"name": "Ad'),
+                  message_delta("max_tokens", 9), STOP], structured="person")
+    assert deltas == [StreamDelta(content='{"name": "Ad'),
+                      StreamDelta(finish_reason="length", usage=Usage(15, 9, 24))]

@@ -146,6 +146,15 @@ async def test_http_errors_become_httpx_status_errors(
     assert len(llm_server.requests) == 1, "litellm's own retries must be off"
 
 
+async def test_http_error_on_a_stream_request(llm_server: LoopbackServer) -> None:
+    llm_server.enqueue(Reply.error(429, "Rate limit reached", retry_after=1))
+    async with provider_for(llm_server) as provider:
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            await provider.complete([Message("user", "x")], stream=True)
+    assert info.value.response.status_code == 429
+    assert KEY not in str(info.value)
+
+
 async def test_dropped_connection_is_a_request_error(llm_server: LoopbackServer) -> None:
     llm_server.enqueue(Reply.drop())
     async with provider_for(llm_server) as provider:
