@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
@@ -26,55 +27,61 @@ __all__ = [
 ToolsArg: TypeAlias = "Sequence[ToolSchema] | st.SearchStrategy[list[ToolSchema]] | None"
 
 ROLES = ("system", "user", "assistant", "tool")
+_IDS = tool_call_ids()
 
 
+@functools.lru_cache(maxsize=1)
 def _message_text() -> st.SearchStrategy[str]:
     """Non-blank text, short enough to keep examples fast."""
     return texts(min_size=1, max_size=40, allow_blank=False)
 
 
-def _leaf_schemas() -> st.SearchStrategy[dict[str, Any]]:
-    bounded_ints = st.tuples(st.integers(-1000, 1000), st.integers(0, 1000)).map(
-        lambda t: {"type": "integer", "minimum": t[0], "maximum": t[0] + t[1]})
-    enums = st.lists(st.text("abcdefghij", min_size=1, max_size=6), min_size=1, max_size=4,
-                     unique=True).map(lambda v: {"type": "string", "enum": v})
-    return st.one_of(
-        st.just({"type": "string"}),
-        st.integers(1, 30).map(lambda n: {"type": "string", "maxLength": n}),
-        enums,
-        st.just({"type": "integer"}),
-        bounded_ints,
-        st.just({"type": "number"}),
-        st.just({"type": "boolean"}),
-        st.just({"type": ["string", "null"]}),
-    )
+_BOUNDED_INTS = st.tuples(st.integers(-1000, 1000), st.integers(0, 1000)).map(
+    lambda t: {"type": "integer", "minimum": t[0], "maximum": t[0] + t[1]})
+_ENUMS = st.lists(st.text("abcdefghij", min_size=1, max_size=6), min_size=1, max_size=4,
+                  unique=True).map(lambda v: {"type": "string", "enum": v})
+_LEAF_SCHEMAS = st.one_of(
+    st.just({"type": "string"}),
+    st.integers(1, 30).map(lambda n: {"type": "string", "maxLength": n}),
+    _ENUMS,
+    st.just({"type": "integer"}),
+    _BOUNDED_INTS,
+    st.just({"type": "number"}),
+    st.just({"type": "boolean"}),
+    st.just({"type": ["string", "null"]}),
+).map(dict)  # a fresh dict per draw: callers may add keys
+_PROPERTY_NAMES = identifiers(max_size=16)
 
 
+@functools.lru_cache(maxsize=64)
 def _property_schemas(depth: int, max_properties: int) -> st.SearchStrategy[dict[str, Any]]:
-    leaf = _leaf_schemas()
     if depth <= 0:
-        return leaf
+        return _LEAF_SCHEMAS
     child = _property_schemas(depth - 1, max_properties)
     arrays = st.tuples(child, st.integers(0, 4)).map(
         lambda t: {"type": "array", "items": t[0], "maxItems": t[1]})
-    return st.one_of(leaf, arrays, _object_schemas(depth - 1, 0, max_properties))
+    return st.one_of(_LEAF_SCHEMAS, arrays, _object_schemas(depth - 1, 0, max_properties))
 
 
+@functools.lru_cache(maxsize=64)
 def _object_schemas(depth: int, min_properties: int,
                     max_properties: int) -> st.SearchStrategy[dict[str, Any]]:
-    @st.composite
-    def build(draw: st.DrawFn) -> dict[str, Any]:
-        names = draw(st.lists(identifiers(max_size=16), min_size=min_properties,
-                              max_size=max_properties, unique=True))
-        properties = {name: draw(_property_schemas(depth, max_properties)) for name in names}
-        for name in names:
-            if draw(st.booleans()):
-                properties[name]["description"] = draw(_message_text())
-        required = [name for name in names if draw(st.booleans())]
-        return {"type": "object", "properties": properties, "required": required,
-                "additionalProperties": False}
+    return _object_schema(depth, min_properties, max_properties)
 
-    return build()
+
+@st.composite
+def _object_schema(draw: st.DrawFn, depth: int, min_properties: int,
+                   max_properties: int) -> dict[str, Any]:
+    names = draw(st.lists(_PROPERTY_NAMES, min_size=min_properties, max_size=max_properties,
+                          unique=True))
+    children = _property_schemas(depth, max_properties)
+    properties = {name: draw(children) for name in names}
+    for name in names:
+        if draw(st.booleans()):
+            properties[name]["description"] = draw(_message_text())
+    required = [name for name in names if draw(st.booleans())]
+    return {"type": "object", "properties": properties, "required": required,
+            "additionalProperties": False}
 
 
 def tool_schemas(
@@ -125,11 +132,6 @@ def _tool_lists(tools: ToolsArg, name: str = "tools") -> st.SearchStrategy[list[
     return st.just(fixed)
 
 
-def _call_for(tool: ToolSchema, ids: st.SearchStrategy[str]) -> st.SearchStrategy[ToolCall]:
-    return st.builds(ToolCall, id=ids, name=st.just(tool.name),
-                     arguments=json_instances(tool.parameters))
-
-
 def tool_calls(
     *,
     tools: ToolsArg = None,
@@ -146,8 +148,14 @@ def tool_calls(
     if ids is not None:
         check_type(st.SearchStrategy, ids, "ids")
     id_strategy = tool_call_ids() if ids is None else ids
-    return tool_lists.flatmap(
-        lambda ts: st.sampled_from(ts).flatmap(lambda t: _call_for(t, id_strategy)))
+    return _tool_call(tool_lists, id_strategy)
+
+
+@st.composite
+def _tool_call(draw: st.DrawFn, tool_lists: st.SearchStrategy[list[ToolSchema]],
+               ids: st.SearchStrategy[str]) -> ToolCall:
+    tool = draw(st.sampled_from(draw(tool_lists)))
+    return ToolCall(id=draw(ids), name=tool.name, arguments=draw(json_instances(tool.parameters)))
 
 
 @st.composite
@@ -156,7 +164,8 @@ def _unique_calls(draw: st.DrawFn, tools: list[ToolSchema], used: set[str],
     calls = []
     for _ in range(draw(st.integers(1, max_calls))):
         tool = draw(st.sampled_from(tools))
-        call = draw(_call_for(tool, tool_call_ids()))
+        call = ToolCall(id=draw(_IDS), name=tool.name,
+                        arguments=draw(json_instances(tool.parameters)))
         while call.id in used:
             call.id += "x"
         used.add(call.id)

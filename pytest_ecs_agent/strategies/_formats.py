@@ -94,7 +94,14 @@ def response_formats(
     for i, model in enumerate(chosen):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise InvalidArgument(f"models[{i}]={model!r} is not a pydantic BaseModel subclass")
-    formats = [_to_response_format(m) for m in chosen]  # eager: a bad model fails here
+    formats = []
+    for i, model in enumerate(chosen):  # eager: a model strict mode cannot express fails here
+        try:
+            formats.append(_to_response_format(model))
+        except ValueError as exc:
+            raise InvalidArgument(
+                f"models[{i}]={model.__name__} cannot be a strict response format: {exc}"
+            ) from exc
     return st.sampled_from(formats).map(_deep_copy)
 
 

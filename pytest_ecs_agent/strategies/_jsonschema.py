@@ -14,6 +14,7 @@ A keyword outside the subset is never silently ignored: :func:`schema_errors` ra
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -222,98 +223,107 @@ def _object_errors(value: dict[str, Any], schema: Mapping[str, Any], root: Mappi
 _KEY_CHARS = "abcdefghijklmnopqrstuvwxyz_0123456789"
 
 
-def json_instances(schema: Mapping[str, Any], *, root: Mapping[str, Any] | None = None,
-                   _depth: int = 0) -> st.SearchStrategy[Any]:
+@functools.lru_cache(maxsize=256)
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(min_value=lo, max_value=hi)
+
+
+@functools.lru_cache(maxsize=256)
+def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _strings(lo: int, hi: int) -> st.SearchStrategy[str]:
+    from pytest_ecs_agent.strategies._text import texts
+
+    return texts(min_size=lo, max_size=hi)
+
+
+_KEYS = st.text(_KEY_CHARS, min_size=1, max_size=8)
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**31), 2**31),
+                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=10))
+_ANY_JSON = st.recursive(
+    _SCALARS,
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=6,
+)
+
+
+def json_instances(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     """A strategy for JSON values valid against ``schema`` (generation subset).
 
-    Supports ``type``, ``enum``, ``const``, ``anyOf``/``oneOf`` (first matching branch
-    by draw), ``$ref``, object ``properties``/``required``/``additionalProperties``,
-    array ``items``/``minItems``/``maxItems``, string lengths and number bounds.
-    Generated values are checked with :func:`schema_errors`, so an unsupported
-    combination fails loudly instead of producing invalid data.
+    Supports ``type`` (one or a list), ``enum``, ``const``, ``anyOf``/``oneOf``,
+    ``$ref``, object ``properties``/``required``/``additionalProperties``, array
+    ``items``/``minItems``/``maxItems``, string lengths and number bounds. Every value
+    is checked with :func:`schema_errors`, so an unsupported combination fails loudly
+    (a filter that rejects everything) instead of producing invalid data.
     """
-    root = schema if root is None else root
-    return _instances(schema, root, _depth).filter(
-        lambda v: not schema_errors(v, schema, root)
-    )
+    if not isinstance(schema, Mapping):
+        raise UnsupportedSchemaError(f"a schema must be an object, got {schema!r:.80}")
+    return _instances(schema).filter(lambda v: not schema_errors(v, schema))
 
 
-def _instances(schema: Mapping[str, Any] | bool, root: Mapping[str, Any],
-               depth: int) -> st.SearchStrategy[Any]:
+@st.composite
+def _instances(draw: st.DrawFn, schema: Mapping[str, Any]) -> Any:
+    return _draw(draw, schema, schema, 0)
+
+
+def _draw(draw: st.DrawFn, schema: Mapping[str, Any] | bool, root: Mapping[str, Any],
+          depth: int) -> Any:
     if schema is True or schema == {}:
-        return _any_json(depth)
+        return draw(_SCALARS if depth >= 2 else _ANY_JSON)
     if schema is False or not isinstance(schema, Mapping):
-        raise UnsupportedSchemaError(f"cannot generate a value for schema {schema!r}")
+        raise UnsupportedSchemaError(f"cannot generate a value for schema {schema!r:.80}")
     if "$ref" in schema:
-        return _instances(_resolve(schema["$ref"], root), root, depth + 1)
+        return _draw(draw, _resolve(schema["$ref"], root), root, depth + 1)
     if "const" in schema:
-        return st.just(schema["const"])
+        return schema["const"]
     if "enum" in schema:
-        return st.sampled_from(list(schema["enum"]))
+        return draw(st.sampled_from(list(schema["enum"])))
     for keyword in ("anyOf", "oneOf"):
         if keyword in schema:
-            return st.one_of([_instances(s, root, depth) for s in schema[keyword]])
-    types = schema.get("type")
-    if types is None:
-        return _any_json(depth)
-    if isinstance(types, list):
-        return st.one_of([_instances({**schema, "type": t}, root, depth) for t in types])
-    if types == "null":
-        return st.none()
-    if types == "boolean":
-        return st.booleans()
-    if types == "integer":
-        lo = schema.get("minimum", -(2**31))
-        hi = schema.get("maximum", 2**31)
-        return st.integers(min_value=math.ceil(lo), max_value=math.floor(hi))
-    if types == "number":
-        return st.floats(min_value=schema.get("minimum", -1e12),
-                         max_value=schema.get("maximum", 1e12),
-                         allow_nan=False, allow_infinity=False)
-    if types == "string":
-        from pytest_ecs_agent.strategies._text import texts
-
-        return texts(min_size=schema.get("minLength", 0),
-                     max_size=schema.get("maxLength", max(20, schema.get("minLength", 0))))
-    if types == "array":
-        return st.lists(_instances(schema.get("items", True), root, depth + 1),
-                        min_size=schema.get("minItems", 0),
-                        max_size=schema.get("maxItems", schema.get("minItems", 0) + 3))
-    if types == "object":
-        return _objects(schema, root, depth)
-    raise UnsupportedSchemaError(f"cannot generate a value for type {types!r}")
+            branch = draw(st.sampled_from(list(schema[keyword])))
+            return _draw(draw, branch, root, depth)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = draw(st.sampled_from(kind))
+    if kind is None:
+        return draw(_SCALARS if depth >= 2 else _ANY_JSON)
+    if kind == "null":
+        return None
+    if kind == "boolean":
+        return draw(st.booleans())
+    if kind == "integer":
+        return draw(_ints(math.ceil(schema.get("minimum", -(2**31))),
+                          math.floor(schema.get("maximum", 2**31))))
+    if kind == "number":
+        return draw(_floats(float(schema.get("minimum", -1e12)),
+                            float(schema.get("maximum", 1e12))))
+    if kind == "string":
+        lo = schema.get("minLength", 0)
+        return draw(_strings(lo, schema.get("maxLength", max(20, lo))))
+    if kind == "array":
+        lo = schema.get("minItems", 0)
+        size = draw(_ints(lo, schema.get("maxItems", lo + 3)))
+        return [_draw(draw, schema.get("items", True), root, depth + 1) for _ in range(size)]
+    if kind == "object":
+        return _draw_object(draw, schema, root, depth)
+    raise UnsupportedSchemaError(f"cannot generate a value for type {kind!r}")
 
 
-def _objects(schema: Mapping[str, Any], root: Mapping[str, Any],
-             depth: int) -> st.SearchStrategy[dict[str, Any]]:
+def _draw_object(draw: st.DrawFn, schema: Mapping[str, Any], root: Mapping[str, Any],
+                 depth: int) -> dict[str, Any]:
     properties: Mapping[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", ()))
-
-    @st.composite
-    def build(draw: st.DrawFn) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, sub in properties.items():
-            if name in required or draw(st.booleans()):
-                out[name] = draw(_instances(sub, root, depth + 1))
-        extra = schema.get("additionalProperties", True)
-        if extra is not False and depth < 2 and draw(st.booleans()):
-            key = draw(st.text(_KEY_CHARS, min_size=1, max_size=8))
-            if key not in properties:
-                out[key] = draw(_instances(extra, root, depth + 1))
-        return out
-
-    return build()
-
-
-def _any_json(depth: int) -> st.SearchStrategy[Any]:
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**31), 2**31),
-                        st.floats(allow_nan=False, allow_infinity=False),
-                        st.text(max_size=10))
-    if depth >= 2:
-        return scalars
-    return st.recursive(
-        scalars,
-        lambda children: st.lists(children, max_size=3)
-        | st.dictionaries(st.text(_KEY_CHARS, min_size=1, max_size=8), children, max_size=3),
-        max_leaves=6,
-    )
+    out: dict[str, Any] = {}
+    for name, sub in properties.items():
+        if name in required or draw(st.booleans()):
+            out[name] = _draw(draw, sub, root, depth + 1)
+    extra = schema.get("additionalProperties", True)
+    if extra is not False and depth < 2 and draw(st.booleans()):
+        key = draw(_KEYS)
+        if key not in properties:
+            out[key] = _draw(draw, extra, root, depth + 1)
+    return out

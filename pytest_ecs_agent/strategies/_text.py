@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 from hypothesis import strategies as st
 
 from pytest_ecs_agent.strategies._validation import check_bool, check_size_range
@@ -45,12 +47,18 @@ def texts(
     return strategy
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_WORD_CHARS = _LETTERS + "0123456789_"
+
+
 def identifiers(*, max_size: int = 24) -> st.SearchStrategy[str]:
     """Names tools and JSON properties can have on every API: ``[a-zA-Z][a-zA-Z0-9_]*``."""
     check_size_range(1, max_size, min_name="1", max_name="max_size")
-    return st.from_regex(rf"[a-zA-Z][a-zA-Z0-9_]{{0,{max_size - 1}}}", fullmatch=True)
+    return st.builds(operator.add, st.sampled_from(_LETTERS),
+                     st.text(_WORD_CHARS, max_size=max_size - 1))
 
 
 def tool_call_ids() -> st.SearchStrategy[str]:
     """Tool-call ids every API accepts (``[a-zA-Z0-9_-]``, as OpenAI and Anthropic mint)."""
-    return st.from_regex(r"(call|toolu)_[a-zA-Z0-9]{6,24}", fullmatch=True)
+    return st.builds(operator.add, st.sampled_from(["call_", "toolu_"]),
+                     st.text(_LETTERS + "0123456789", min_size=6, max_size=24))
