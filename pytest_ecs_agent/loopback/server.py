@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import selectors
 import socket
 import threading
 from collections import deque
@@ -81,8 +82,7 @@ class LoopbackServer:
             return self
         self._httpd = _HTTPServer((self._host, self._port), self)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            target=self._httpd.serve_until_closed,
             name=f"loopback-server-{self._httpd.server_address[1]}",
             daemon=True,
         )
@@ -98,10 +98,10 @@ class LoopbackServer:
         httpd = self._httpd
         if httpd is None:
             return
-        httpd.shutdown()
-        httpd.server_close()
+        httpd.stop_serving()
         if self._thread is not None:
             self._thread.join(_JOIN_TIMEOUT)
+        httpd.server_close()
         httpd.abort_connections()
         httpd.join_workers(_JOIN_TIMEOUT)
 
@@ -211,6 +211,10 @@ class LoopbackServer:
                 f"loopback server: no reply was scripted for {where}; queue one with "
                 "server.enqueue(Reply.json(...)) or set server.echo = True",
             )
+        if not self.validate:  # echo answers valid requests only, whatever the switch says
+            failure = validate(request.method, request.path, request.headers, request.body)
+            if failure is not None:
+                return Reply.json(failure.body(), status=failure.status)
         try:
             reply = echo_reply(request.path, request.json, tools=self.echo_tools)
         except SchemaError as exc:
@@ -245,7 +249,29 @@ class _HTTPServer(ThreadingHTTPServer):
         self._live_lock = threading.Lock()
         self._workers: set[threading.Thread] = set()
         self._connections: set[socket.socket] = set()
+        self._wake_r, self._wake_w = socket.socketpair()
         super().__init__(address, _Handler)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.socket, selectors.EVENT_READ)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+
+    def serve_until_closed(self) -> None:
+        """Accept connections until :meth:`stop_serving` (no polling: close is immediate)."""
+        while True:
+            for key, _ in self._selector.select():
+                if key.fileobj is self._wake_r:
+                    return
+                self._handle_request_noblock()  # type: ignore[attr-defined]
+
+    def stop_serving(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def server_close(self) -> None:
+        self._selector.close()
+        super().server_close()
+        self._wake_r.close()
+        self._wake_w.close()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         worker = threading.Thread(

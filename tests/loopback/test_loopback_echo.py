@@ -235,6 +235,18 @@ def test_echo_still_validates(echo: LoopbackServer, client: httpx.Client) -> Non
     assert client.post(CHAT, json=chat_body()).status_code == 401
 
 
+def test_echo_rejects_invalid_requests_even_with_validation_off(
+    echo: LoopbackServer, client: httpx.Client
+) -> None:
+    echo.validate = False
+    echo.enqueue(Reply.json({"scripted": "served without validation"}))
+    assert client.post(CHAT, json={"model": "m"}).json() == {
+        "scripted": "served without validation"}
+    response = client.post(CHAT, json={"model": "m"}, headers=OPENAI_HEADERS)
+    assert response.status_code == 400
+    assert "Missing required parameter: 'messages'." in response.json()["error"]["message"]
+
+
 def test_echo_answers_404_for_an_unknown_endpoint(
     echo: LoopbackServer, client: httpx.Client
 ) -> None:

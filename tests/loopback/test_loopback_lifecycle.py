@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -89,6 +91,27 @@ def test_close_drops_a_client_that_never_sends_its_request() -> None:
         assert data == b""  # the server closed the connection (FIN or RST)
     finally:
         sock.close()
+
+
+def test_a_server_left_open_does_not_block_interpreter_exit() -> None:
+    script = (
+        "import threading, httpx\n"
+        "from pytest_ecs_agent.loopback import LoopbackServer, Reply\n"
+        "server = LoopbackServer().start()\n"
+        "server.enqueue(Reply.sse(['data: 1', 'data: 2'], delay=3600))\n"
+        "def read():\n"
+        "    with httpx.stream('GET', server.url + '/s', timeout=None) as r:\n"
+        "        for _ in r.iter_raw():\n"
+        "            started.set()\n"
+        "started = threading.Event()\n"
+        "threading.Thread(target=read, daemon=True).start()\n"
+        "assert started.wait(30)\n"
+        "print('exiting with the server open')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "exiting with the server open\n"
 
 
 def test_llm_server_fixture_yields_a_started_server(llm_server: LoopbackServer) -> None:
