@@ -111,3 +111,31 @@ json_values = st.recursive(json_leaf, lambda inner: st.one_of(
 def test_any_text_and_json_survive_a_round_trip(text: str, extra: Any) -> None:
     cassette = with_text(text, {"type": "exception", "message": text, "body": extra})
     assert round_trip(cassette) == cassette
+
+
+def test_emoji_in_multiline_text_stays_a_readable_block() -> None:
+    text = "Done! 🧮\n\nThe sum is **42**. 😊"
+    dumped = dump_cassette(with_text(text))
+    assert "content: |-\n        Done! 🧮\n\n        The sum is **42**. 😊\n" in dumped
+    assert round_trip(with_text(text)) == with_text(text)
+
+
+def test_libyaml_and_pure_python_emitters_write_the_same_bytes() -> None:
+    # Files must not depend on whether PyYAML was built with libyaml.
+    import json
+
+    import yaml
+
+    from pytest_ecs_agent import yaml_io
+
+    assert yaml_io._CDumper is not None, "PyYAML without libyaml: the fast path is untested"
+    traffic = Path(__file__).parent.parent / "data" / "real_traffic" / "crewai-responses.jsonl"
+    lines = [line for line in traffic.read_text(encoding="utf-8").splitlines()[:120]
+             if all(ord(ch) <= 0xFFFF for ch in json.loads(line)["response"].__repr__())]
+    data = {"version": 1, "interactions": [json.loads(line) for line in lines]}
+    options: dict[str, Any] = {"sort_keys": False, "allow_unicode": True,
+                               "default_flow_style": False, "width": yaml_io._WIDTH, "indent": 2}
+    fast = yaml.dump(data, Dumper=yaml_io._CDumper, **options)
+    pure = yaml.dump(data, Dumper=yaml_io.CassetteDumper, **options)
+    assert fast.removesuffix("...\n") == pure
+    assert emit_yaml(data, path=PATH) == pure
