@@ -196,24 +196,33 @@ def _infer_type(schema: dict[str, Any]) -> str:
     return "string"
 
 
+def _bound(schema: dict[str, Any], key: str) -> float | None:
+    value = schema.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None  # draft-4 boolean exclusive bounds are ignored
+    return value
+
+
 def _number(schema: dict[str, Any], integer: bool, where: str) -> int | float:
-    low = schema.get("minimum")
-    high = schema.get("maximum")
-    xlow = schema.get("exclusiveMinimum")
-    xhigh = schema.get("exclusiveMaximum")
-    step = schema.get("multipleOf")
-    bounds_low = [b for b in (low, xlow) if isinstance(b, int | float) and not isinstance(b, bool)]
-    candidate: float = max(bounds_low) if bounds_low else 0
-    if isinstance(xlow, int | float) and candidate <= xlow:
-        candidate = xlow + (1 if integer else 0.5)
+    low, xlow = _bound(schema, "minimum"), _bound(schema, "exclusiveMinimum")
+    high, xhigh = _bound(schema, "maximum"), _bound(schema, "exclusiveMaximum")
+    step = _bound(schema, "multipleOf")
+    nudge = 1 if integer else 0.5
+    candidate: float
+    if low is not None or xlow is not None:
+        candidate = max(b for b in (low, xlow) if b is not None)
+        if xlow is not None and candidate <= xlow:
+            candidate = xlow + nudge
+    elif high is not None and high < 0:
+        candidate = high
+    elif xhigh is not None and xhigh <= 0:
+        candidate = xhigh - nudge
+    else:
+        candidate = 0
     if integer:
         candidate = math.ceil(candidate)
-    if isinstance(step, int | float) and step > 0:
+    if step is not None and step > 0:
         candidate = math.ceil(candidate / step) * step
-    if (isinstance(high, int | float) and candidate > high) or (
-        isinstance(xhigh, int | float) and candidate >= xhigh
-    ):
+    if (high is not None and candidate > high) or (xhigh is not None and candidate >= xhigh):
         raise SchemaError(f"{where}: cannot find a number within the bounds of {schema}")
-    if integer:
-        return int(candidate)
-    return candidate
+    return int(candidate) if integer else candidate
