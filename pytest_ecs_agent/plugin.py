@@ -56,6 +56,7 @@ __all__ = [
 
 _OPTIONS = pytest.StashKey[GlobalOptions]()
 _MARKER = pytest.StashKey[MarkerOptions]()
+_MARKER_ERROR = pytest.StashKey[pytest.UsageError]()
 _CASSETTE = pytest.StashKey[TestCassette]()
 _GUARD = pytest.StashKey[NetworkGuard]()
 _SUMMARY_PLUGIN = "ecs-agent-llm-cassette-summary"
@@ -107,19 +108,37 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Validate every ``llm_cassette`` marker once, before anything runs."""
+    """Validate every ``llm_cassette`` marker once, before anything runs.
+
+    A bad marker stops the run with a usage error; on a pytest-xdist worker (where that
+    would crash the worker) it becomes an error of the test instead.
+    """
+    on_worker = hasattr(config, "workerinput")
     for item in items:
-        mark = item.get_closest_marker(MARKER_NAME)
-        if mark is not None:
-            item.stash[_MARKER] = marker = parse_marker(mark.args, mark.kwargs, item.nodeid)
-            if marker.match_ignore or marker.match_ignore_patterns:
-                match_options(marker, item.nodeid)
-        elif MARKER_NAME in getattr(item, "fixturenames", ()):
-            item.stash[_MARKER] = MarkerOptions()
+        try:
+            _read_marker(item)
+        except pytest.UsageError as exc:
+            if not on_worker:
+                raise
+            item.stash[_MARKER_ERROR] = exc
+
+
+def _read_marker(item: pytest.Item) -> None:
+    mark = item.get_closest_marker(MARKER_NAME)
+    if mark is not None:
+        item.stash[_MARKER] = marker = parse_marker(mark.args, mark.kwargs, item.nodeid)
+        if marker.match_ignore or marker.match_ignore_patterns:
+            match_options(marker, item.nodeid)
+    elif MARKER_NAME in getattr(item, "fixturenames", ()):
+        item.stash[_MARKER] = MarkerOptions()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    error = item.stash.get(_MARKER_ERROR, None)
+    if error is not None:  # after pytest's own setup, which teardown expects to have run
+        yield
+        raise error
     options = item.config.stash[_OPTIONS]
     marker = item.stash.get(_MARKER, None)
     if marker is None:
