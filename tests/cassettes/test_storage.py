@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import filelock
@@ -64,7 +65,7 @@ def test_update_merges_with_what_is_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     seen: list[Cassette | None] = []
 
-    def append(n: int) -> object:
+    def append(n: int) -> Callable[[Cassette | None], Cassette]:
         def mutate(current: Cassette | None) -> Cassette:
             seen.append(current)
             base = current or Cassette(path=path)
@@ -72,8 +73,8 @@ def test_update_merges_with_what_is_on_disk(tmp_path: Path) -> None:
             return base
         return mutate
 
-    update_cassette(path, append(1))  # type: ignore[arg-type]
-    update_cassette(path, append(2))  # type: ignore[arg-type]
+    update_cassette(path, append(1))
+    update_cassette(path, append(2))
     assert seen[0] is None
     assert load_cassette(path).interactions == [item(1), item(2)]
     assert update_cassette(path, lambda current: None) is None
