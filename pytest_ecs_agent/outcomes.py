@@ -22,6 +22,7 @@ becomes :class:`ReplayedError`, which names it.
 
 from __future__ import annotations
 
+import ast
 import importlib
 from collections.abc import AsyncGenerator
 from types import TracebackType
@@ -236,6 +237,11 @@ def error_from_dict(data: dict[str, Any], *, provider: str) -> BaseException:
         exc.provider = provider
         exc.body = copy_json(data.get("body"))
         return exc
+    if issubclass(cls, KeyError):  # str(KeyError("k")) is "'k'": recover the key
+        try:
+            return cls(ast.literal_eval(message))
+        except (ValueError, SyntaxError):
+            pass
     try:
         return cls(message)
     except Exception:  # a constructor with other required arguments

@@ -200,10 +200,10 @@ class CassetteProvider(FakeProvider):
             found = _only(pairs if model is None else {p for p in pairs if p[1] == model},
                           "chat", type(self).__name__)
             if found is not None:
-                provider = provider or found[0]
-                model = model or found[1]
-        self.provider_name = provider or "unknown"
-        self.model = model or "unknown"
+                provider = found[0] if provider is None else provider
+                model = found[1] if model is None else model
+        self.provider_name = provider if provider is not None else "unknown"
+        self.model = model if model is not None else "unknown"
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteProvider:
@@ -251,10 +251,10 @@ class CassetteEmbeddingProvider(FakeEmbeddingProvider):
             found = _only(pairs if model is None else {p for p in pairs if p[1] == model},
                           "embed", type(self).__name__)
             if found is not None:
-                provider = provider or found[0]
-                model = model or found[1]
-        self.provider_name = provider or "unknown"
-        self.model = model or "unknown"
+                provider = found[0] if provider is None else provider
+                model = found[1] if model is None else model
+        self.provider_name = provider if provider is not None else "unknown"
+        self.model = model if model is not None else "unknown"
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteEmbeddingProvider:
