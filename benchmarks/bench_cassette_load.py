@@ -44,7 +44,7 @@ _LOREM = (
 def _interaction(n: int) -> Interaction:
     system = "You are a careful financial analyst. Answer in two short paragraphs.\n" * 2
     question = f"Question {n}: summarise the following notes.\n" + _LOREM * 3
-    answer = f"Summary {n}:\n" + _LOREM * 2 + "\nIn short: growth, with higher costs."
+    answer = f"Summary {n}:\n" + _LOREM * 3 + "\nIn short: growth, with higher costs."
     messages = [
         {"role": "system", "content": system},
         {"role": "user", "content": question},

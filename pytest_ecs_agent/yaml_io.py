@@ -91,9 +91,16 @@ class CassetteLoader(_SafeLoader):  # type: ignore[valid-type,misc]
 CassetteLoader.add_constructor(None, CassetteLoader.construct_undefined)
 
 
+class _NoAnchorLoader(CassetteLoader):
+    """For texts without any ``&``: no anchor exists, so an alias cannot resolve (libyaml
+    fails on it); the per-node alias check, about 6% of the load time, is skipped."""
+
+    construct_object = _SafeLoader.construct_object
+
+
 def parse_yaml(text: str, *, path: Path) -> Any:
     """Parse one YAML document of JSON-like data; :class:`CassetteFormatError` otherwise."""
-    loader = CassetteLoader(text)
+    loader = CassetteLoader(text) if "&" in text else _NoAnchorLoader(text)
     try:
         return loader.get_single_data()
     except _ForbiddenTag as exc:

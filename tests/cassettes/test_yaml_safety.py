@@ -134,3 +134,15 @@ def test_date_like_and_special_plain_scalars_stay_strings(tmp_path: Path) -> Non
     assert meta["eq"] == "="
     assert meta["merge"] == "<<"
     assert (meta["f"], meta["n"], meta["t"], meta["hex"]) == (1.5, None, True, 31)
+
+
+def test_alias_without_anchor_is_rejected(tmp_path: Path) -> None:
+    error = load_text(tmp_path, cassette_with("*nowhere"))
+    assert "alias" in str(error)
+    assert error.line == 6
+
+
+def test_ampersands_in_text_are_just_text(tmp_path: Path) -> None:
+    path = tmp_path / "amp.yaml"
+    path.write_text(cassette_with("'R&D &amp; a=1&b=2'"), encoding="utf-8")
+    assert load_cassette(path).interactions[0].request["model"] == "R&D &amp; a=1&b=2"
