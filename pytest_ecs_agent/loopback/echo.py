@@ -45,8 +45,11 @@ def echo_reply(path: str, data: Any, *, tools: bool = False) -> Reply | None:
     return None
 
 
-def _digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+def _digest(data: dict[str, Any]) -> str:
+    """A hash of the request without its transport options: a streamed and a plain call
+    of the same request get the same ids, as the same answer."""
+    core = {k: v for k, v in data.items() if k not in ("stream", "stream_options")}
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _words(text: str) -> int:

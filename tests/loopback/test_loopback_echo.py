@@ -90,6 +90,19 @@ def test_chat_echo_is_deterministic(echo: LoopbackServer, client: httpx.Client) 
     assert first.json()["id"] != other.json()["id"]
 
 
+def test_streamed_and_plain_echo_give_the_same_ids(
+    echo: LoopbackServer, client: httpx.Client
+) -> None:
+    tools = [{"type": "function", "function": {"name": "weather", "parameters": WEATHER}}]
+    body = chat_body("Oslo", tools=tools, tool_choice="required")
+    plain = client.post(CHAT, json=body, headers=OPENAI_HEADERS).json()
+    streamed = client.post(CHAT, json={**body, "stream": True}, headers=OPENAI_HEADERS)
+    first = json.loads(sse_data(streamed.text)[0])
+    assert first["id"] == plain["id"]
+    assert first["choices"][0]["delta"]["tool_calls"][0]["id"] == plain["choices"][0][
+        "message"]["tool_calls"][0]["id"]
+
+
 def test_chat_echo_streams_with_a_usage_chunk(echo: LoopbackServer, client: httpx.Client) -> None:
     body = chat_body("hello big world", stream=True, stream_options={"include_usage": True})
     response = client.post(CHAT, json=body, headers=OPENAI_HEADERS)
