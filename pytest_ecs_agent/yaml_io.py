@@ -15,7 +15,7 @@ Plain scalars that look like dates stay strings (no implicit timestamps).
 
 Writing: :func:`emit_yaml` dumps block-style YAML with keys in the order given,
 multi-line strings as ``|`` literal blocks where YAML can hold them exactly (other
-strings get a quoted style), short lists of numbers in flow style, no aliases, no line
+strings get a quoted style), lists of numbers in flow style, no aliases, no line
 folding (a long line stays one line, which diffs well), Unicode kept readable.
 libyaml's emitter (about 6x faster) is used unless its output escapes a character
 outside the Basic Multilingual Plane (libyaml writes an emoji as ``\U0001F60A`` and so
@@ -212,9 +212,8 @@ def _represent_str(dumper: Any, data: str) -> ScalarNode:
 
 
 def _represent_list(dumper: Any, data: list[Any]) -> SequenceNode:
-    flow = bool(data) and len(data) <= 64 and all(
-        type(item) in (int, float) for item in data
-    )
+    # Numbers (timing, shapes, float embeddings in a wire body) read best on one line.
+    flow = bool(data) and all(type(item) in (int, float) for item in data)
     node: SequenceNode = dumper.represent_sequence(_CORE + "seq", data, flow_style=flow)
     return node
 
