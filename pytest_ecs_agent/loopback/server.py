@@ -231,10 +231,16 @@ class LoopbackServer:
         return f"req_loopback_{next(self._ids)}"
 
 
+_NO_RETRY = {"x-should-retry": "false"}  # the OpenAI / Anthropic SDKs honour it
+
+
 def _loopback_error(path: str, status: int, message: str) -> Reply:
+    """The server's own error (not a scripted one): the SDKs are told not to retry it."""
     if path == ANTHROPIC_MESSAGES:
-        return Reply.json(wire.anthropic_error(message, type="api_error"), status=status)
-    return Reply.json(wire.openai_error(message, type="loopback_error"), status=status)
+        body = wire.anthropic_error(message, type="api_error")
+    else:
+        body = wire.openai_error(message, type="loopback_error")
+    return Reply.json(body, status=status, headers=_NO_RETRY)
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -65,6 +65,14 @@ def test_sdk_maps_vendor_errors(llm_server: LoopbackServer, sdk: openai.OpenAI) 
         sdk.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
 
 
+def test_sdk_does_not_retry_a_missing_script(
+    llm_server: LoopbackServer, sdk: openai.OpenAI
+) -> None:
+    with pytest.raises(openai.InternalServerError, match="no reply was scripted"):
+        sdk.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert len(llm_server.requests) == 1  # x-should-retry: false
+
+
 def test_sdk_sees_validation_errors_as_bad_requests(sdk: openai.OpenAI) -> None:
     call = {"id": "c1", "type": "function",
             "function": {"name": "f", "arguments": {"a": 1}}}  # a dict: the classic bug

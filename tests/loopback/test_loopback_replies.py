@@ -141,6 +141,7 @@ def test_nothing_scripted_answers_500_naming_method_and_path(
     assert response.status_code == 500
     message = response.json()["error"]["message"]
     assert "no reply was scripted for POST /v1/chat/completions" in message
+    assert response.headers["x-should-retry"] == "false"
     claude = client.post("/v1/messages", json=anthropic_body(), headers=ANTHROPIC_HEADERS)
     assert claude.status_code == 500
     assert claude.json()["type"] == "error"
