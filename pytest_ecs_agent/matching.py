@@ -202,7 +202,7 @@ def _substitute(node: Any, patterns: Sequence[re.Pattern[str]]) -> Any:
 def normalize_request(request: Any, options: MatchOptions | None = None) -> Any:
     """The request as plain JSON data with ignored fields and patterns applied."""
     data = _plain(request)
-    if options is None:
+    if options is None or not options.normalizes:
         return data
     for path in options._paths:
         data = _drop(data, path)
@@ -211,10 +211,23 @@ def normalize_request(request: Any, options: MatchOptions | None = None) -> Any:
     return data
 
 
+def _json_default(value: Any) -> Any:
+    plain = _plain(value)
+    if plain is value:
+        raise TypeError(f"{type(value).__name__} is not JSON data: {value!r:.80}")
+    return plain
+
+
 def canonical_json(data: Any) -> str:
-    """Sorted keys, compact separators, non-ASCII kept: equal data gives equal text."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=True)
+    """Sorted keys, compact separators, non-ASCII kept: equal data gives equal text.
+
+    Dataclasses (``Message`` ...) are written as their ``to_dict()`` form.
+    """
+    return _ENCODER.encode(data)
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=True, default=_json_default)
 
 
 def pretty_json(data: Any) -> str:
@@ -225,11 +238,11 @@ def pretty_json(data: Any) -> str:
 def request_key(kind: str, provider: str, request: Any,
                 options: MatchOptions | None = None) -> bytes:
     """The BLAKE2b digest that identifies a request in the index."""
-    text = canonical_json(normalize_request(request, options))
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(f"{kind}\x00{provider}\x00".encode())
-    digest.update(text.encode("utf-8", errors="surrogatepass"))
-    return digest.digest()
+    if options is not None and options.normalizes:
+        request = normalize_request(request, options)
+    text = f"{kind}\x00{provider}\x00{canonical_json(request)}"
+    return hashlib.blake2b(text.encode("utf-8", errors="surrogatepass"),
+                           digest_size=20).digest()
 
 
 def _similarity(a: str, b: str) -> int:

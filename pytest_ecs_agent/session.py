@@ -284,7 +284,7 @@ class CassetteSession:
         interaction = self._lookup("chat", call.provider, request)
         if interaction is None:
             return await self._record_chat(call, request, live)
-        if self.replay == "wire" and interaction.http:
+        if self.replay == "wire" and interaction.http is not None:
             return await self._wire_chat(interaction, live)
         return await serve_chat(interaction, replay_timing=self.replay_timing, sleep=self._sleep)
 
@@ -300,7 +300,7 @@ class CassetteSession:
             vectors: list[list[float]] = await self._run_live(pending, live)
             pending.set_vectors(vectors)
             return vectors
-        if self.replay == "wire" and interaction.http:
+        if self.replay == "wire" and interaction.http is not None:
             token = _active.set(_ActiveCall(self, wire=_WireCursor(interaction)))
             try:
                 return await live()
