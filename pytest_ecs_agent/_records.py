@@ -98,7 +98,6 @@ def cassette_from_data(data: Any, path: Path) -> Cassette:
     if data is None:
         raise ShapeError([], "the file is empty; a cassette starts with 'version: 1'")
     _need(data, dict, [], "a mapping with 'version' and 'interactions'")
-    _only(data, TOP_KEYS, [])
     if "version" not in data:
         raise ShapeError([], "missing field 'version' (the schema version, e.g. 'version: 1')")
     version = data["version"]
@@ -107,6 +106,7 @@ def cassette_from_data(data: Any, path: Path) -> Cassette:
         raise ShapeError(["version"], f"schema version must be >= 1, got {version}")
     if version > SCHEMA_VERSION:
         raise CassetteVersionError(version, SCHEMA_VERSION, path=path)
+    _only(data, TOP_KEYS, [])  # after the version: a newer schema may add fields
     if "interactions" not in data:
         raise ShapeError([], "missing field 'interactions' (a list, may be empty: [])")
     items = data["interactions"]

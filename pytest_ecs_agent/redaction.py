@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction
+from pytest_ecs_agent.errors import CassetteWriteError
 
 __all__ = [
     "DEFAULT_KEPT_REQUEST_HEADERS",
@@ -217,7 +218,7 @@ class Redactor:
         for hook in self.options.hooks:
             if current is None:
                 return None
-            current = hook(current)
+            current = self._run_hook(hook, current)
         if current is None:
             return None
         response = dict(current.response)
@@ -254,6 +255,23 @@ class Redactor:
             version=cassette.version,
             meta=self.scrub_value(cassette.meta),
         )
+
+    def _run_hook(self, hook: RedactionHook, interaction: Interaction) -> Interaction | None:
+        name = getattr(hook, "__qualname__", repr(hook))
+        try:
+            result = hook(interaction)
+        except Exception as exc:
+            raise CassetteWriteError(
+                f"redaction hook {name} failed on a {interaction.kind} interaction of "
+                f"{interaction.provider}: {type(exc).__name__}: {self.scrub_text(str(exc))}; "
+                "nothing was written"
+            ) from exc
+        if result is not None and not isinstance(result, Interaction):
+            raise CassetteWriteError(
+                f"redaction hook {name} returned {type(result).__name__}; a hook returns the "
+                "Interaction (modified or not) or None to leave it out of the cassette"
+            )
+        return result
 
     def _exchange(self, exchange: HttpExchange) -> HttpExchange:
         request = dict(exchange.request)

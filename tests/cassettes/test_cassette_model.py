@@ -256,3 +256,10 @@ def test_stream_failing_midway_keeps_deltas_and_error(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(dump_cassette(Cassette(path=path, interactions=[item])), encoding="utf-8")
     assert load_cassette(path).interactions[0].response == item.response
+
+
+def test_newer_version_wins_over_unknown_fields(tmp_path: Path) -> None:
+    path = tmp_path / "v2.yaml"
+    path.write_text("version: 2\nfuture_field: 1\nepisodes: []\n", encoding="utf-8")
+    with pytest.raises(CassetteVersionError, match="upgrade ecs-agent"):
+        load_cassette(path)

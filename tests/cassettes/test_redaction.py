@@ -15,6 +15,7 @@ from pytest_ecs_agent.cassette import (
     load_cassette,
     save_cassette,
 )
+from pytest_ecs_agent.errors import CassetteWriteError
 from pytest_ecs_agent.redaction import RedactionOptions, Redactor
 from pytest_ecs_agent.storage import write_cassette
 
@@ -190,3 +191,22 @@ def test_storage_returns_the_redacted_copy(tmp_path: Path) -> None:
     result = write_cassette(cassette, redactor=Redactor(extra_secrets=[PROVIDER_KEY]))
     assert PROVIDER_KEY not in repr(result)
     assert PROVIDER_KEY in repr(cassette)  # the caller's object is untouched
+
+
+def test_a_failing_or_wrong_hook_is_a_clear_write_error(tmp_path: Path) -> None:
+    def broken(item: Interaction) -> Interaction | None:
+        raise KeyError(f"no field, key {PROVIDER_KEY}")
+
+    def wrong(item: Interaction) -> Interaction | None:
+        return item.request  # type: ignore[return-value]
+
+    path = tmp_path / "c.yaml"
+    for hook, words in ((broken, "KeyError"), (wrong, "returned dict")):
+        redactor = Redactor(RedactionOptions(hooks=(hook,)), [PROVIDER_KEY])
+        with pytest.raises(CassetteWriteError) as info:
+            save_cassette(Cassette(path=path, interactions=[planted(PROVIDER_KEY)]),
+                          redactor=redactor)
+        assert hook.__name__ in str(info.value)
+        assert words in str(info.value)
+        assert PROVIDER_KEY not in str(info.value)
+        assert not path.exists()
