@@ -150,10 +150,11 @@ def mismatch_error(index: InteractionIndex, kind: str, provider: str, request: A
             lines.append(f"Closest recorded request (interaction #{position + 1}), diff:")
             lines.extend("    " + line for line in diff)
     lines.append(
-        "To record it: run pytest with --llm-record-mode=new_episodes (add what is missing) "
-        "or --llm-record-mode=rewrite (record the whole cassette again), or pass "
-        "record_mode='new_episodes' to the llm_cassette marker / CassetteSession; "
-        "MatchOptions(ignore=...) makes a field irrelevant to matching.")
+        "To record it, run pytest with --llm-record-mode=new_episodes (adds what is missing)\n"
+        "or --llm-record-mode=rewrite (records the cassette again), or pass "
+        "record_mode='new_episodes'\nto @pytest.mark.llm_cassette / CassetteSession. "
+        "To make a field irrelevant to matching,\nuse MatchOptions(ignore=(...)) / "
+        "ignore_patterns=(...).")
     return CassetteMismatchError(scrub("\n".join(lines)), path=path)
 
 
