@@ -42,11 +42,13 @@ class ConformanceFailure(AssertionError):
 
 def fail(rule: str, message: str) -> NoReturn:
     """Raise :class:`ConformanceFailure` for ``rule``."""
+    __tracebackhide__ = True
     raise ConformanceFailure(rule, message)
 
 
 def check(condition: object, rule: str, message: str) -> None:
     """Raise :class:`ConformanceFailure` for ``rule`` unless ``condition`` holds."""
+    __tracebackhide__ = True
     if not condition:
         raise ConformanceFailure(rule, message)
 
@@ -128,8 +130,10 @@ class ConformanceSuite:
         Each example runs on the suite's own event loop; a failure is shrunk (unless the
         profile says not to) and reported with the falsifying example.
         """
+        __tracebackhide__ = True
         with _runner() as runner:
             def example(**drawn: Any) -> None:
+                __tracebackhide__ = True
                 runner.run(check_example(**drawn))
 
             example.__name__ = example.__qualname__ = name
@@ -154,6 +158,7 @@ class _Runner:
         self._runner = asyncio.Runner()
 
     def run(self, coro: Awaitable[None]) -> None:
+        __tracebackhide__ = True
         self._runner.run(coro, context=self._context.copy())  # type: ignore[arg-type]
 
     def close(self) -> None:
