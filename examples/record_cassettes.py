@@ -132,9 +132,9 @@ SCRIPT: dict[str, list[tuple[str, Reply]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments")
-    args = parser.parse_args(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog="Other arguments are passed to pytest.")
+    _, pytest_args = parser.parse_known_args(argv)
     with LoopbackServer() as server:
         for replies in SCRIPT.values():
             for path, reply in replies:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                    ANTHROPIC_API_KEY="sk-ant-loopback-example-key")
         nodeids = [f"examples/test_agent.py::{name}" for name in SCRIPT]
         command = [sys.executable, "-m", "pytest", *nodeids, "--llm-record-mode=rewrite",
-                   "-p", "no:cacheprovider", "-p", "no:xdist", *args.pytest_args]
+                   "-p", "no:cacheprovider", "-p", "no:xdist", *pytest_args]
         code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
         if code == 0 and server.pending:
             print(f"record_cassettes: {server.pending} scripted replies were not requested; "
