@@ -16,10 +16,10 @@ every interaction before it is written (on by default). In order, it:
    :data:`VOLATILE_HEADER_PREFIXES`);
 3. replaces every occurrence of every known secret value, anywhere: header values,
    URLs (also URL-encoded, e.g. ``?key=...``), JSON bodies (values and keys), SSE data,
-   error messages, message contents. Known secrets are ``options.secrets``, the
-   ``extra_secrets`` and :meth:`Redactor.add_secrets` values (the engine passes the API
-   keys providers were built with) and the values of the ``options.env_vars``
-   environment variables, read when the redactor is created.
+   error messages, message contents, binary (``body_base64``) bodies. Known secrets are
+   ``options.secrets``, the ``extra_secrets`` and :meth:`Redactor.add_secrets` values
+   (the engine passes the API keys providers were built with) and the values of the
+   ``options.env_vars`` environment variables, read when the redactor is created.
 
 Secrets shorter than :data:`MIN_SECRET_LENGTH` characters are ignored (so a
 placeholder key such as ``"replay"`` or ``"test"`` does not scrub ordinary words); one
@@ -29,6 +29,8 @@ explicitly given in ``options.secrets`` logs a warning on the
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import logging
 import os
@@ -280,7 +282,22 @@ class Redactor:
             request["headers"] = self._headers(request["headers"], response=False)
         if isinstance(response.get("headers"), dict):
             response["headers"] = self._headers(response["headers"], response=True)
+        for part in (request, response):
+            if isinstance(part.get("body_base64"), str):
+                part["body_base64"] = self._scrub_base64(part["body_base64"])
         return HttpExchange(self.scrub_value(request), self.scrub_value(response))
+
+    def _scrub_base64(self, encoded: str) -> str:
+        if not self._secrets:
+            return encoded
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            return encoded
+        scrubbed = raw
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            scrubbed = scrubbed.replace(secret.encode(), self.options.placeholder.encode())
+        return encoded if scrubbed == raw else base64.b64encode(scrubbed).decode("ascii")
 
     def _headers(self, headers: dict[str, Any], *, response: bool) -> dict[str, Any]:
         keep = self._keep_response if response else self._keep_request

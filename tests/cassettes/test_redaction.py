@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_ecs_agent.cassette import (
     Cassette,
     HttpExchange,
     Interaction,
+    dump_cassette,
     load_cassette,
+    loads_cassette,
     save_cassette,
 )
 from pytest_ecs_agent.errors import CassetteWriteError
@@ -210,3 +216,41 @@ def test_a_failing_or_wrong_hook_is_a_clear_write_error(tmp_path: Path) -> None:
         assert words in str(info.value)
         assert PROVIDER_KEY not in str(info.value)
         assert not path.exists()
+
+
+def test_binary_bodies_are_scrubbed_too() -> None:
+    raw = b"\xff\x00token=" + PROVIDER_KEY.encode() + b"\x01"
+    exchange = HttpExchange({"method": "POST", "url": "u", "body_base64": base64.b64encode(raw)
+                             .decode()}, {"status": 200, "body": "ok"})
+    item = Interaction("chat", "x", {}, {"result": {}}, [exchange])
+    redacted = Redactor(extra_secrets=[PROVIDER_KEY]).redact_interaction(item)
+    assert redacted is not None and redacted.http is not None
+    body = base64.b64decode(redacted.http[0].request["body_base64"])
+    assert body == b"\xff\x00token=<REDACTED>\x01"
+
+
+json_leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                        st.text(max_size=20))
+json_trees = st.recursive(json_leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tree=json_trees, prefix=st.text(max_size=5), suffix=st.text(max_size=5),
+       key=st.text(st.characters(codec="ascii", categories=["L", "N", "P"]), min_size=8,
+                   max_size=40))
+def test_a_key_planted_anywhere_in_any_json_is_gone(
+    tree: Any, prefix: str, suffix: str, key: str
+) -> None:
+    planted_tree = {"leaf": tree, f"{prefix}{key}{suffix}": [tree, f"{prefix}{key}{suffix}"]}
+    item = Interaction("chat", "openai", {"model": "m", "x": planted_tree},
+                       {"result": {"message": {"role": "assistant", "content": key}},
+                        "error": {"type": "exception", "message": key, "body": planted_tree}},
+                       [HttpExchange({"method": "POST", "url": f"https://h/?k={quote(key)}",
+                                      "json": planted_tree},
+                                     {"status": 200, "sse": [{"data": planted_tree}]})])
+    redacted = Redactor(RedactionOptions(env_vars=()), [key]).redact_interaction(item)
+    assert redacted is not None
+    text = dump_cassette(Cassette(path=Path("p.yaml"), interactions=[redacted]))
+    assert key not in loads_cassette(text).__repr__()
