@@ -49,7 +49,7 @@ from ecs_agent._http import (
     scrub,
     send,
 )
-from ecs_agent._sse import ServerSentEvent, aiter_sse
+from ecs_agent._sse import ServerSentEvent, SSEDecoder
 from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, ChatOutcome, dispatch_chat
 from ecs_agent.providers._anthropic_stream import ClaudeStreamState, stream_error_from_event
@@ -220,7 +220,12 @@ class _ClaudeDeltaStream:
         self._response = response
         self._state = state
         self._secrets = secrets
-        self._events: AsyncIterator[ServerSentEvent] = aiter_sse(response.aiter_bytes())
+        # The byte iterator is held (not wrapped in another async generator) so that
+        # aclose() closes it directly and no half-run generator is left to the GC.
+        self._bytes: AsyncIterator[bytes] = response.aiter_bytes()
+        self._decoder = SSEDecoder()
+        self._events: collections.deque[ServerSentEvent] = collections.deque()
+        self._eof = False
         self._pending: collections.deque[StreamDelta] = collections.deque()
         self._closed = False
 
@@ -267,16 +272,26 @@ class _ClaudeDeltaStream:
         if self._closed:
             return
         self._closed = True
-        aclose = getattr(self._events, "aclose", None)
-        if aclose is not None:
-            await aclose()
-        await self._response.aclose()
+        try:
+            aclose = getattr(self._bytes, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        finally:
+            await self._response.aclose()
 
     async def _next_event(self) -> ServerSentEvent | None:
         try:
-            return await self._events.__anext__()
-        except StopAsyncIteration:
-            return None
+            while not self._events:
+                if self._eof:
+                    return None
+                try:
+                    chunk = await self._bytes.__anext__()
+                except StopAsyncIteration:
+                    self._eof = True
+                    self._events.extend(self._decoder.flush())
+                else:
+                    self._events.extend(self._decoder.feed(chunk))
+            return self._events.popleft()
         except httpx.HTTPError as exc:
             raise StreamError(
                 scrub(f"connection failed mid-stream ({type(exc).__name__}: {exc}); "
