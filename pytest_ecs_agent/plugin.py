@@ -47,6 +47,7 @@ __all__ = [
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_fixture_setup",
     "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_runtest_setup",
@@ -57,6 +58,7 @@ __all__ = [
 _OPTIONS = pytest.StashKey[GlobalOptions]()
 _MARKER = pytest.StashKey[MarkerOptions]()
 _MARKER_ERROR = pytest.StashKey[pytest.UsageError]()
+_IN_CASSETTE = pytest.StashKey[bool]()
 _CASSETTE = pytest.StashKey[TestCassette]()
 _GUARD = pytest.StashKey[NetworkGuard]()
 _SUMMARY_PLUGIN = "ecs-agent-llm-cassette-summary"
@@ -149,7 +151,12 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     cassette = TestCassette(item.nodeid, cassette_settings(item, options, marker),
                             options.rootdir)
     item.stash[_CASSETTE] = cassette
-    cassette.open()
+    item.config.stash[_IN_CASSETTE] = True
+    try:
+        cassette.open()
+    except Exception as exc:  # an unreadable cassette: fail the setup, after pytest's own
+        yield
+        raise exc from None
     with cassette.active():
         return (yield)
 
@@ -184,11 +191,29 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
         if guard is not None:
             uninstall(guard)
         if cassette is not None:
+            item.config.stash[_IN_CASSETTE] = False
             try:
                 cassette.close()
             finally:
                 if cassette.record is not None:
                     item.user_properties.append((PROPERTY, cassette.record.to_dict()))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    """Fixtures wider than a test are set up outside the test's cassette.
+
+    They outlive the test, so their calls must not land in (or be served from) the
+    cassette of whichever test happened to set them up first.
+    """
+    if fixturedef.scope == "function" or not request.config.stash.get(_IN_CASSETTE, False):
+        return (yield)
+    from ecs_agent.intercept import use_interceptor
+
+    with use_interceptor(None):
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)

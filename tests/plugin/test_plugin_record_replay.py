@@ -185,3 +185,49 @@ def test_explicit_name_and_cassette_dir_ini(project: pytest.Pytester,
     assert len(echo_server.requests) == 1
     project.runpytest().assert_outcomes(passed=2)
     assert len(echo_server.requests) == 1
+
+
+def test_unreadable_cassette_is_a_setup_error(project: pytest.Pytester) -> None:
+    project.makepyfile(test_broken='''
+        import pytest
+
+        @pytest.mark.llm_cassette
+        def test_broken():
+            pass
+
+        def test_next():
+            pass
+    ''')
+    broken = project.path / "cassettes" / "test_broken" / "test_broken.yaml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("version: 1\ninteractions: [\n")
+    result = project.runpytest()
+    result.assert_outcomes(errors=1, passed=1)
+    result.stdout.fnmatch_lines(["*CassetteFormatError*test_broken.yaml*"])
+
+
+def test_wider_fixtures_are_outside_the_cassette(project: pytest.Pytester,
+                                                 echo_server: LoopbackServer) -> None:
+    project.makepyfile(test_scopes='''
+        import asyncio
+
+        import pytest
+
+        import agent_code
+
+        @pytest.fixture(scope="module")
+        def module_answer():
+            return asyncio.run(agent_code.ask(agent_code.openai(), "module"))
+
+        @pytest.mark.llm_cassette(allowed_hosts=["127.0.0.1"])
+        async def test_uses_module_fixture(module_answer, llm_cassette):
+            assert module_answer == "echo: module"
+            assert await agent_code.ask(agent_code.openai(), "test") == "echo: test"
+            assert [i.request["messages"][0]["content"] for i in llm_cassette.interactions] == [
+                "test"]
+    ''')
+    project.runpytest("--llm-record-mode=once").assert_outcomes(passed=1)
+    assert len(echo_server.requests) == 2
+    project.runpytest().assert_outcomes(passed=1)  # only the module fixture went live
+    assert [r.json["messages"][0]["content"] for r in echo_server.requests] == [
+        "module", "test", "module"]
