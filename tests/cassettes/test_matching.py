@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import random
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecs_agent.types import Message
 from pytest_ecs_agent.matching import (
@@ -167,3 +171,31 @@ def test_lookup_does_not_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matching, "request_key", counting)
     assert index.take("chat", "openai", chat("question 1999")) is not None
     assert calls == 1  # one hash of the request, no per-interaction work
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=20)
+
+
+def _reorder(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, dict):
+        items = list(value.items())
+        rng.shuffle(items)
+        return {k: _reorder(v, rng) for k, v in items}
+    if isinstance(value, list):
+        return [_reorder(v, rng) for v in value]
+    return value
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.dictionaries(st.text(max_size=8), _json, max_size=6), seed=st.integers(0, 2**16))
+def test_key_order_never_changes_the_key(data: dict[str, Any], seed: int) -> None:
+    shuffled = _reorder(data, random.Random(seed))
+    assert request_key("chat", "p", shuffled) == request_key("chat", "p", data)
+    assert json.loads(canonical_json(shuffled)) == data
+    options = MatchOptions(ignore=("a", "b[*].c"), ignore_patterns=(r"\d+",))
+    assert request_key("chat", "p", shuffled, options) == request_key("chat", "p", data, options)

@@ -127,3 +127,21 @@ async def test_recording_modes_open_the_network(tmp_path: Path) -> None:
     session.finish()
     assert not CassetteSession(path, record_mode="once").allows_network
     assert not CassetteSession(path).is_recording
+
+
+async def test_replay_needs_no_server_at_all(tmp_path: Path, llm_server: LoopbackServer) -> None:
+    path = tmp_path / "c.yaml"
+    llm_server.enqueue(Reply.sse(wire.openai_chat_stream(["Hi", "!"])))
+
+    async def call(base_url: str) -> list[object]:
+        async with OpenAIProvider(api_key=KEY, base_url=base_url) as provider:
+            stream = await provider.complete(ask("hello"), stream=True)
+            assert not isinstance(stream, CompletionResult)
+            return [delta.to_dict() async for delta in stream]
+
+    live, _ = await in_session(path, lambda: call(llm_server.openai_base_url),
+                               record_mode="once")
+    closed = "http://127.0.0.1:9/v1"  # nothing listens there: any connection would fail
+    for replay in ("domain", "wire"):
+        again, _ = await in_session(path, lambda: call(closed), replay=replay)
+        assert again == live, replay
