@@ -14,17 +14,22 @@ filled as the outcome arrives:
   error, which replay raises at the same point;
 * the HTTP exchanges the built-in providers make during the call are appended in order
   (:mod:`pytest_ecs_agent.wire_replay` records each).
+
+:func:`merge_recorded` combines what a session recorded with the cassette on disk,
+following the record mode.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from ecs_agent.intercept import ChatCall, EmbedCall
 from ecs_agent.types import CompletionResult, StreamDelta
-from pytest_ecs_agent.cassette import HttpExchange, Interaction
+from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction
+from pytest_ecs_agent.matching import MatchOptions, request_key
 from pytest_ecs_agent.outcomes import DeltaStream, error_to_dict
 from pytest_ecs_agent.wire_replay import ExchangeRecord
 
@@ -32,6 +37,7 @@ __all__ = [
     "PendingInteraction",
     "chat_request",
     "embed_request",
+    "merge_recorded",
     "record_stream",
 ]
 
@@ -150,3 +156,37 @@ async def _recorded_deltas(stream: AsyncIterator[StreamDelta], pending: PendingI
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def merge_recorded(current: Cassette | None, new: list[Interaction], *, path: Path,
+                   record_mode: str, match: MatchOptions | None = None) -> Cassette:
+    """The cassette to write: what is on disk now (``current``) plus ``new``.
+
+    ``rewrite``: exactly ``new``. ``all``: every old interaction whose request was
+    recorded again is replaced, in place of its first occurrence, by the new recording(s)
+    of that request (never duplicated). Otherwise ``new`` is appended.
+    """
+    old = list(current.interactions) if current is not None else []
+    meta = dict(current.meta) if current is not None else {}
+    if record_mode == "rewrite":
+        return Cassette(path=path, interactions=new, meta=meta)
+    if record_mode != "all":
+        return Cassette(path=path, interactions=old + new, meta=meta)
+
+    def key(interaction: Interaction) -> bytes:
+        return request_key(interaction.kind, interaction.provider, interaction.request, match)
+
+    replaced: dict[bytes, list[Interaction]] = {}
+    for interaction in new:
+        replaced.setdefault(key(interaction), []).append(interaction)
+    merged: list[Interaction] = []
+    placed: set[bytes] = set()
+    for interaction in old:
+        k = key(interaction)
+        if k not in replaced:
+            merged.append(interaction)
+        elif k not in placed:
+            merged.extend(replaced[k])
+            placed.add(k)
+    merged.extend(i for i in new if key(i) not in placed)
+    return Cassette(path=path, interactions=merged, meta=meta)

@@ -52,12 +52,13 @@ from ecs_agent.intercept import (
 from ecs_agent.types import CompletionResult, StreamDelta
 from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction, load_cassette
 from pytest_ecs_agent.errors import CassetteError, CassetteMismatchError, CassetteNotFoundError
-from pytest_ecs_agent.matching import InteractionIndex, MatchOptions, request_key
+from pytest_ecs_agent.matching import InteractionIndex, MatchOptions
 from pytest_ecs_agent.outcomes import DeltaStream, error_from_dict
 from pytest_ecs_agent.recording import (
     PendingInteraction,
     chat_request,
     embed_request,
+    merge_recorded,
     record_stream,
 )
 from pytest_ecs_agent.redaction import RedactionOptions, Redactor
@@ -394,32 +395,6 @@ class CassetteSession:
         return DeltaStream(_bracketed(outcome, active))
 
     # ----------------------------------------------------------------- writing
-    def _merge(self, current: Cassette | None, new: list[Interaction]) -> Cassette:
-        old = list(current.interactions) if current is not None else []
-        meta = dict(current.meta) if current is not None else {}
-        if self.record_mode == "rewrite":
-            return Cassette(path=self.path, interactions=new, meta=meta)
-        if self.record_mode != "all":
-            return Cassette(path=self.path, interactions=old + new, meta=meta)
-
-        def key(i: Interaction) -> bytes:
-            return request_key(i.kind, i.provider, i.request, self.match)
-
-        replaced: dict[bytes, list[Interaction]] = {}
-        for interaction in new:
-            replaced.setdefault(key(interaction), []).append(interaction)
-        merged: list[Interaction] = []
-        placed: set[bytes] = set()
-        for interaction in old:
-            k = key(interaction)
-            if k not in replaced:
-                merged.append(interaction)
-            elif k not in placed:
-                merged.extend(replaced[k])
-                placed.add(k)
-        merged.extend(i for i in new if key(i) not in placed)
-        return Cassette(path=self.path, interactions=merged, meta=meta)
-
     def finish(self, failed: bool = False) -> SessionStats:
         """Write what was recorded (see the record modes); returns :attr:`stats`.
 
@@ -434,7 +409,10 @@ class CassetteSession:
             return self.stats
         from pytest_ecs_agent.storage import update_cassette
 
-        update_cassette(self.path, lambda current: self._merge(current, new),
+        update_cassette(self.path,
+                        lambda current: merge_recorded(current, new, path=self.path,
+                                                       record_mode=self.record_mode,
+                                                       match=self.match),
                         redactor=self._redactor())
         self._written = True
         return self.stats
