@@ -12,7 +12,7 @@ import yaml
 
 from ecs_agent.providers import OpenAIProvider
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, ToolSchema, Usage
-from pytest_ecs_agent.cassette import load_cassette, save_cassette
+from pytest_ecs_agent.cassette import load_cassette, save_cassette, validate_cassette
 from pytest_ecs_agent.errors import CassetteMismatchError
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
 from pytest_ecs_agent.session import CassetteSession
@@ -108,6 +108,7 @@ async def test_stream_with_tool_call_fragments_keeps_delta_boundaries(
     calls = [tc for d in live for tc in d.tool_calls or ()]
     assert calls == [ToolCall("call_1", "get_weather", {"city": "Paris"}),
                      ToolCall("call_2", "get_weather", {"city": "Rome"})]
+    validate_cassette(load_cassette(path))
     interaction = load_cassette(path).interactions[0]
     assert interaction.response["deltas"] == [d.to_dict() for d in live]
     assert interaction.http is not None
@@ -163,6 +164,7 @@ async def test_dropped_stream_records_deltas_and_error_and_replays_both(
     (live, live_error), _ = await in_session(path, run, record_mode="once")
     assert isinstance(live_error, httpx.RemoteProtocolError)
     assert [d.content for d in live] == ["a", "b"]
+    validate_cassette(load_cassette(path))
     interaction = load_cassette(path).interactions[0]
     assert interaction.response["error"]["exception"] == "httpx.RemoteProtocolError"
     assert interaction.http is not None and interaction.http[0].response["dropped_after"] == 3

@@ -17,7 +17,7 @@ from ecs_agent.providers import (
     OpenAIProvider,
 )
 from ecs_agent.types import CompletionResult, StreamDelta, ToolCall, ToolSchema
-from pytest_ecs_agent.cassette import load_cassette
+from pytest_ecs_agent.cassette import load_cassette, validate_cassette
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
 from tests.cassettes.engine_support import KEY, FakeSleep, ask, collect, in_session, outcome_dict
 
@@ -61,6 +61,7 @@ async def test_claude_plain_and_streamed_tool_use(tmp_path: Path,
     assert [tc for d in streamed for tc in d.tool_calls or ()] == [
         ToolCall("toolu_2", "get_weather", {"city": "Paris"})]
     cassette = load_cassette(path)
+    validate_cassette(cassette)  # what the engine writes passes the store's deep check
     assert [i.provider for i in cassette.interactions] == ["claude", "claude"]
     http = cassette.interactions[1].http
     assert http is not None
@@ -88,6 +89,7 @@ async def test_batched_embeddings_keep_every_exchange_in_order(
 
     live, _ = await in_session(path, run, record_mode="once")
     assert len(live) == 5 and len(llm_server.requests) == 3
+    validate_cassette(load_cassette(path))
     (interaction,) = load_cassette(path).interactions
     assert (interaction.kind, interaction.provider) == ("embed", "openai-embedding")
     assert interaction.request == {"model": "text-embedding-3-small", "input": texts}
@@ -118,6 +120,7 @@ async def test_recorded_errors_replay_through_retry_provider(
 
     (live, waits), _ = await in_session(path, run, record_mode="once")
     assert waits == [7.0]  # the recorded retry-after was honoured
+    validate_cassette(load_cassette(path))
     interactions = load_cassette(path).interactions
     error = interactions[0].response["error"]
     assert (error["type"], error["exception"], error["status"]) == (
