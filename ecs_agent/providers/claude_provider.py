@@ -25,6 +25,7 @@ Errors:
   that error type has as an HTTP answer (``overloaded_error`` 529, ``api_error`` 500,
   ``rate_limit_error`` 429, ...), so a retry policy treats it like the same failure
   answered as a status code. Nothing has reached the caller yet, so retrying is safe;
+* a connection broken before ``message_start``: the ``httpx.RequestError``;
 * once output has started, an ``event: error``, a dropped connection or a stream ending
   without ``message_stop``: :class:`ecs_agent.errors.StreamError` (``body`` holds the
   error event). Not retried: the caller has already consumed part of the answer.
@@ -233,17 +234,31 @@ class _ClaudeDeltaStream:
         return self
 
     async def open(self) -> None:
-        """Read up to ``message_start``; an error event before it raises an HTTP error."""
+        """Read up to ``message_start``, so failures before any output surface here.
+
+        An error event raises ``httpx.HTTPStatusError``, a broken connection its
+        ``httpx.RequestError`` (both retryable: the caller has seen nothing yet).
+        """
         try:
             while not self._state.started and not self._pending:
                 event = await self._next_event()
                 if event is None:
-                    self._state.finish()
-                    return
+                    content_type = self._response.headers.get("content-type", "none")
+                    raise StreamError(
+                        "the stream ended before message_start: the answer was not an "
+                        f"Anthropic event stream (content-type {content_type})",
+                        provider=PROVIDER,
+                    )
                 payload = _error_payload(event)
                 if payload is not None:
                     raise self._status_error(payload)
                 self._pending.extend(self._state.feed(event.event, event.data))
+        except StreamError as exc:
+            await self.aclose()
+            if isinstance(exc.__cause__, httpx.RequestError):
+                raise_request_error(PROVIDER, exc.__cause__, self._secrets)
+            logger.error("%s", scrub(str(exc), self._secrets))
+            raise
         except BaseException:
             await self.aclose()
             raise

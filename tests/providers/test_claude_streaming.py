@@ -129,6 +129,24 @@ async def test_dropped_stream_raises_stream_error(llm_server: LoopbackServer) ->
     assert all(d.finish_reason is None for d in got)
 
 
+async def test_stream_cut_before_any_event_is_a_request_error(
+    llm_server: LoopbackServer,
+) -> None:
+    llm_server.enqueue(Reply.sse(wire.anthropic_stream(["a"]), drop_after=0))
+    async with claude(llm_server) as provider:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await provider.complete([Message("user", "Go")], stream=True)
+
+
+async def test_json_answer_to_a_stream_request_is_a_stream_error(
+    llm_server: LoopbackServer,
+) -> None:
+    llm_server.enqueue(Reply.json(wire.anthropic_message("not a stream")))
+    async with claude(llm_server) as provider:
+        with pytest.raises(StreamError, match="not an Anthropic event stream"):
+            await provider.complete([Message("user", "Go")], stream=True)
+
+
 async def test_stream_without_message_stop_raises(llm_server: LoopbackServer) -> None:
     frames = [f for f in wire.anthropic_stream(["partial"]) if "message_stop" not in f]
     llm_server.enqueue(Reply.sse(frames))
