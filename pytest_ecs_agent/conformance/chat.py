@@ -307,11 +307,7 @@ class ChatProviderConformance(ConformanceSuite):
                       "that stops early must be able to close it (use an async generator)")
                 await anext(stream)
                 await stream.aclose()
-                for _ in range(3):
-                    await asyncio.sleep(0)
-                current = asyncio.current_task()
-                left = [t for t in asyncio.all_tasks() - before
-                        if t is not current and not t.done()]
+                left = await _settle(before)
                 check(not left, "chat.stream.close_early.tasks",
                       f"{len(left)} task(s) still pending after the stream was closed "
                       f"early: {left!r:.300}")
@@ -362,6 +358,19 @@ class ChatProviderConformance(ConformanceSuite):
         self.run_property("chat_concurrency", run,
                           batch=st.lists(ecs_st.conversations(max_rounds=1), min_size=2,
                                          max_size=4))
+
+
+async def _settle(before: set[asyncio.Task[Any]], seconds: float = 1.0) -> list[asyncio.Task[Any]]:
+    """Tasks started since ``before`` that are still pending once the loop had up to
+    ``seconds`` to finish them (the loop's async-generator finalizers, for instance)."""
+    current = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        left = [t for t in asyncio.all_tasks() - before if t is not current and not t.done()]
+        if not left or loop.time() >= deadline:
+            return left
+        await asyncio.sleep(0 if loop.time() + 0.05 > deadline else 0.005)
 
 
 def _conversation_with_tools(tools: bool) -> dict[str, st.SearchStrategy[Any]]:
