@@ -276,3 +276,17 @@ async def test_aclose_closes_own_client_but_not_an_injected_one(
         result = await plain(injected, [Message("user", "x")])
     assert result.message.content == "still open"
     assert llm_server.requests[-1].headers["x-api-key"] == KEY
+
+
+def test_constructor_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="max_tokens must be >= 1"):
+        ClaudeProvider(api_key=KEY, max_tokens=0)
+    with pytest.raises(TypeError, match="api_key must be a str"):
+        ClaudeProvider(api_key=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="either client= or transport="):
+        ClaudeProvider(api_key=KEY, client=httpx.AsyncClient(),
+                       transport=httpx.AsyncHTTPTransport())
+
+
+def test_repr_hides_the_key() -> None:
+    assert KEY not in repr(ClaudeProvider(api_key=KEY))
