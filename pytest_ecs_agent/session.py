@@ -218,6 +218,7 @@ class CassetteSession:
 
     @property
     def stats(self) -> SessionStats:
+        """Counts so far: recorded, replayed, loaded-but-unused, and whether it was written."""
         return SessionStats(
             path=self.path, record_mode=self.record_mode,
             recorded=sum(1 for p in self._recorded if p.recorded),
