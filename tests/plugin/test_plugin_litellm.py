@@ -9,14 +9,12 @@ from pytest_ecs_agent.loopback import LoopbackServer
 
 from .conftest import INI
 
-# litellm is imported once, here, so the in-process inner runs do not import it again.
-import_litellm()
-
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
 
 def test_litellm_record_then_replay(project: pytest.Pytester,
                                     echo_server: LoopbackServer) -> None:
+    import_litellm()  # once, here: the in-process inner runs then find it imported
     # litellm's internals warn (pydantic ReadOnly TypedDicts, deprecated pydantic access)
     # on first use; they are not what this test is about.
     project.makeini(INI.format(mode="auto") + "    ignore::UserWarning\n"

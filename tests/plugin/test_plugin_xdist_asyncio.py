@@ -57,6 +57,15 @@ async def test_city(city):
     assert await agent_code.ask(agent_code.openai(), city) == f"echo: {city}"
 '''
 
+BAD_MARKER = '''
+import pytest
+
+
+@pytest.mark.llm_cassette(recordmode="once")
+def test_bad():
+    pass
+'''
+
 
 def test_asyncio_strict_mode(project: pytest.Pytester, echo_server: LoopbackServer) -> None:
     project.makeini(INI.format(mode="strict"))
@@ -72,13 +81,17 @@ def test_asyncio_strict_mode(project: pytest.Pytester, echo_server: LoopbackServ
 
 def test_xdist_records_and_replays_with_one_summary(project: pytest.Pytester,
                                                      echo_server: LoopbackServer) -> None:
-    project.makepyfile(test_cities=XDIST_TESTS)
+    project.makepyfile(test_cities=XDIST_TESTS, test_bad=BAD_MARKER)
     recorded = project.runpytest_subprocess("-p", "xdist", "-n", "2", "--llm-record-mode=once")
-    recorded.assert_outcomes(passed=4)
+    recorded.assert_outcomes(passed=4, errors=1)
     assert len(echo_server.requests) == 4
     recorded.stdout.fnmatch_lines(["4 tests with a cassette: 4 recorded (4 interactions), "
                                    "0 replayed (0 interactions), 4 files written"])
-    replayed = project.runpytest_subprocess("-p", "xdist", "-n", "2", "-v")
+    # a bad marker on a worker is an error of that test (raising at collection would
+    # crash the worker)
+    recorded.stdout.fnmatch_lines(["*UsageError: test_bad.py::test_bad: llm_cassette got "
+                                   "unknown keyword argument(s) recordmode*"])
+    replayed = project.runpytest_subprocess("-p", "xdist", "-n", "2", "-v", "test_cities.py")
     replayed.assert_outcomes(passed=4)
     assert len(echo_server.requests) == 4
     replayed.stdout.fnmatch_lines([
@@ -88,17 +101,3 @@ def test_xdist_records_and_replays_with_one_summary(project: pytest.Pytester,
         "  test_cities.py::test_city[lima]: cassettes/test_cities/test_city[lima].yaml [none] "
         "recorded 0, replayed 1, unused 0",
     ])
-
-
-def test_bad_marker_under_xdist_is_a_test_error(project: pytest.Pytester) -> None:
-    project.makepyfile(test_bad='''
-        import pytest
-
-        @pytest.mark.llm_cassette(recordmode="once")
-        def test_bad():
-            pass
-    ''')
-    result = project.runpytest_subprocess("-p", "xdist", "-n", "2")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*UsageError: test_bad.py::test_bad: llm_cassette got unknown "
-                                 "keyword argument(s) recordmode*"])
