@@ -97,6 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker, read (and validate) the options, start the summary."""
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[_OPTIONS] = read_global_options(config)
     config.pluginmanager.register(_SummaryHooks(CassetteSummary()), _SUMMARY_PLUGIN)
@@ -137,6 +138,7 @@ def _read_marker(item: pytest.Item) -> None:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    """Open the cassette and close the network before any fixture is set up."""
     error = item.stash.get(_MARKER_ERROR, None)
     if error is not None:  # after pytest's own setup, which teardown expects to have run
         yield
@@ -163,6 +165,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Run the test with its cassette; fail it if the guard blocked a connection."""
     cassette = item.stash.get(_CASSETTE, None)
     if cassette is None:
         yield
@@ -180,6 +183,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """Tear fixtures down with the cassette, then write it and reopen the network."""
     guard = item.stash.get(_GUARD, None)
     cassette = item.stash.get(_CASSETTE, None)
     try:
@@ -220,6 +224,7 @@ def pytest_fixture_setup(
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Note failures (``rewrite`` keeps the old file) and add the record command."""
     report = yield
     cassette = item.stash.get(_CASSETTE, None)
     if cassette is not None and report.failed and report.when in ("setup", "call"):

@@ -26,6 +26,14 @@ def claude_from_fixture():
     return agent_code.claude()
 
 
+@pytest.fixture
+def sync_warmed_up():
+    """A sync fixture that runs its own event loop to call the model during setup."""
+    import asyncio
+
+    return asyncio.run(agent_code.ask(agent_code.claude(), "sync warm up"))
+
+
 @pytest_asyncio.fixture
 async def warmed_up():
     """An async fixture that calls the model during setup."""
@@ -72,9 +80,10 @@ class TestInClass:
     async def test_city(self, city):
         assert await agent_code.ask(agent_code.openai(), city) == f"echo: {city}"
 
-    def test_sync_test_with_event_loop(self):
+    def test_sync_test_with_event_loop(self, sync_warmed_up):
         import asyncio
 
+        assert sync_warmed_up == "echo: sync warm up"
         assert asyncio.run(agent_code.ask(agent_code.claude(), "sync")) == "echo: sync"
 '''
 
@@ -92,12 +101,12 @@ def test_record_then_replay_every_builtin_provider(project: pytest.Pytester,
 
     recorded = project.runpytest("--llm-record-mode=once")
     recorded.assert_outcomes(passed=9)
-    assert len(echo_server.requests) == 9
+    assert len(echo_server.requests) == 10
     cassette_dir = project.path / "cassettes" / "test_providers"
     assert sorted(p.name for p in cassette_dir.glob("*.yaml")) == sorted(EXPECTED_FILES)
     recorded.stdout.fnmatch_lines([
         "*- llm cassettes -*",
-        "9 tests with a cassette: 9 recorded (9 interactions), 0 replayed (0 interactions), "
+        "9 tests with a cassette: 9 recorded (10 interactions), 0 replayed (0 interactions), "
         "9 files written",
     ])
     data = yaml.safe_load((cassette_dir / "test_claude_stream.yaml").read_text())
@@ -107,9 +116,9 @@ def test_record_then_replay_every_builtin_provider(project: pytest.Pytester,
     for args in ([], ["--llm-replay=wire"]):
         replayed = project.runpytest(*args)
         replayed.assert_outcomes(passed=9)
-        assert len(echo_server.requests) == 9, f"replay {args} reached the server"
+        assert len(echo_server.requests) == 10, f"replay {args} reached the server"
         replayed.stdout.fnmatch_lines([
-            "9 tests with a cassette: 0 recorded (0 interactions), 9 replayed (9 interactions), "
+            "9 tests with a cassette: 0 recorded (0 interactions), 9 replayed (10 interactions), "
             "0 files written",
         ])
 
