@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+
+# ``agent`` is a sibling module; importable whatever pytest's --import-mode is.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from agent import HANDBOOK, KnowledgeBase
 
 
