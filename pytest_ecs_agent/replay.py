@@ -29,7 +29,7 @@ from ecs_agent.providers.fake_embedding_provider import FakeEmbeddingProvider
 from ecs_agent.providers.fake_provider import FakeCall, FakeProvider
 from ecs_agent.types import CompletionResult, StreamDelta
 from pytest_ecs_agent.cassette import Cassette, Interaction, load_cassette
-from pytest_ecs_agent.errors import CassetteMismatchError
+from pytest_ecs_agent.errors import CassetteFormatError, CassetteMismatchError
 from pytest_ecs_agent.matching import (
     InteractionIndex,
     MatchOptions,
@@ -68,39 +68,63 @@ def _gaps(timing: Any) -> list[float] | None:
     return out
 
 
+def _unreadable(exc: Exception, path: Path | None, field: str) -> CassetteFormatError:
+    return CassetteFormatError(
+        f"cannot be replayed: {exc}", path=path, field=field,
+        hint="Fix the entry by hand, or record the cassette again "
+             "(pytest --llm-record-mode=rewrite).")
+
+
 async def _replay_deltas(response: dict[str, Any], provider: str, gaps: list[float] | None,
-                         sleep: Sleep) -> AsyncGenerator[StreamDelta, None]:
+                         sleep: Sleep, path: Path | None, where: str,
+                         ) -> AsyncGenerator[StreamDelta, None]:
     for index, data in enumerate(response["deltas"]):
         if gaps is not None and index < len(gaps) and gaps[index] > 0:
             await sleep(gaps[index])
-        yield delta_from_dict(data)
+        try:
+            delta = delta_from_dict(data)
+        except ValueError as exc:
+            raise _unreadable(exc, path, f"{where}.deltas[{index}]") from exc
+        yield delta
     error = response.get("error")
     if error is not None:
         raise error_from_dict(error, provider=provider)
 
 
 async def serve_chat(interaction: Interaction, *, replay_timing: bool = False,
-                     sleep: Sleep = asyncio.sleep) -> ChatOutcome:
-    """The recorded outcome of a chat interaction, as new objects (or its error raised)."""
+                     sleep: Sleep = asyncio.sleep, path: Path | None = None,
+                     position: int | None = None) -> ChatOutcome:
+    """The recorded outcome of a chat interaction, as new objects (or its error raised).
+
+    A recorded outcome that does not convert raises :class:`CassetteFormatError` naming
+    ``path`` and the field (``interactions[<position>].response.result``).
+    """
     response = interaction.response
+    where = f"interactions[{'?' if position is None else position}].response"
     if "deltas" in response:
         gaps = _gaps(response.get("timing")) if replay_timing else None
-        return DeltaStream(_replay_deltas(response, interaction.provider, gaps, sleep))
+        return DeltaStream(_replay_deltas(response, interaction.provider, gaps, sleep, path,
+                                          where))
     if "result" in response:
-        return result_from_dict(response["result"])
+        try:
+            return result_from_dict(response["result"])
+        except ValueError as exc:
+            raise _unreadable(exc, path, f"{where}.result") from exc
     if "error" in response:
         raise error_from_dict(response["error"], provider=interaction.provider)
-    raise ValueError(f"recorded chat interaction has no outcome: keys {sorted(response)}")
+    raise _unreadable(ValueError(f"no outcome (keys: {sorted(response)})"), path, where)
 
 
-async def serve_embed(interaction: Interaction) -> list[list[float]]:
+async def serve_embed(interaction: Interaction, *, path: Path | None = None,
+                      position: int | None = None) -> list[list[float]]:
     """The recorded vectors of an embed interaction (new lists), or its error raised."""
     response = interaction.response
+    where = f"interactions[{'?' if position is None else position}].response"
     if "vectors" in response:
         return [list(vector) for vector in response["vectors"]]
     if "error" in response:
         raise error_from_dict(response["error"], provider=interaction.provider)
-    raise ValueError(f"recorded embed interaction has no outcome: keys {sorted(response)}")
+    raise _unreadable(ValueError(f"no outcome (keys: {sorted(response)})"), path, where)
 
 
 def _check_texts(texts: Any) -> list[str]:
@@ -223,10 +247,10 @@ class CassetteProvider(FakeProvider):
         if hit is None:
             raise mismatch_error(self.index, "chat", self.provider_name, request,
                                  path=self.path, record_mode=self.record_mode)
-        interaction = hit[1]
+        position, interaction = hit
         assert isinstance(interaction, Interaction)
         return await serve_chat(interaction, replay_timing=self.index.options.replay_timing,
-                                sleep=self._sleep)
+                                sleep=self._sleep, path=self.path, position=position)
 
 
 class CassetteEmbeddingProvider(FakeEmbeddingProvider):
@@ -270,6 +294,6 @@ class CassetteEmbeddingProvider(FakeEmbeddingProvider):
         if hit is None:
             raise mismatch_error(self.index, "embed", self.provider_name, request,
                                  path=self.path, record_mode=self.record_mode)
-        interaction = hit[1]
+        position, interaction = hit
         assert isinstance(interaction, Interaction)
-        return await serve_embed(interaction)
+        return await serve_embed(interaction, path=self.path, position=position)

@@ -254,7 +254,8 @@ class CassetteSession:
         return wrap(self, provider, name)
 
     # ----------------------------------------------------------------- lookup
-    def _lookup(self, kind: str, provider: str, request: dict[str, Any]) -> Interaction | None:
+    def _lookup(self, kind: str, provider: str, request: dict[str, Any],
+                ) -> tuple[int, Interaction] | None:
         if self.record_mode in ("all", "rewrite"):
             return None
         if self._index is None and not self.path.exists():
@@ -272,9 +273,9 @@ class CassetteSession:
             raise mismatch_error(index, kind, provider, request, path=self.path,
                                  record_mode=self.record_mode, scrub=self._scrub)
         self._replayed += 1
-        interaction = hit[1]
+        position, interaction = hit
         assert isinstance(interaction, Interaction)
-        return interaction
+        return position, interaction
 
     # ----------------------------------------------------------------- Interceptor
     async def chat(self, call: ChatCall, live: LiveChat) -> ChatOutcome:
@@ -283,12 +284,14 @@ class CassetteSession:
             return await live()
         self._secrets.update(call.secrets)
         request = chat_request(call)
-        interaction = self._lookup("chat", call.provider, request)
-        if interaction is None:
+        hit = self._lookup("chat", call.provider, request)
+        if hit is None:
             return await self._record_chat(call, request, live)
+        position, interaction = hit
         if self.replay == "wire" and interaction.http is not None:
             return await self._wire_chat(interaction, live)
-        return await serve_chat(interaction, replay_timing=self.replay_timing, sleep=self._sleep)
+        return await serve_chat(interaction, replay_timing=self.replay_timing, sleep=self._sleep,
+                                path=self.path, position=position)
 
     async def embed(self, call: EmbedCall, live: LiveEmbed) -> list[list[float]]:
         """Serve ``call`` from the cassette, or record it live."""
@@ -296,19 +299,20 @@ class CassetteSession:
             return await live()
         self._secrets.update(call.secrets)
         request = embed_request(call)
-        interaction = self._lookup("embed", call.provider, request)
-        if interaction is None:
+        hit = self._lookup("embed", call.provider, request)
+        if hit is None:
             pending = self._pending("embed", call.provider, request, call.secrets)
             vectors: list[list[float]] = await self._run_live(pending, live)
             pending.set_vectors(vectors)
             return vectors
+        position, interaction = hit
         if self.replay == "wire" and interaction.http is not None:
             token = _active.set(_ActiveCall(self, wire=_WireCursor(interaction)))
             try:
                 return await live()
             finally:
                 _active.reset(token)
-        return await serve_embed(interaction)
+        return await serve_embed(interaction, path=self.path, position=position)
 
     async def http(self, provider: str, request: httpx.Request, send: SendHTTP) -> httpx.Response:
         """Record the exchange of the current call, or serve its next recorded one."""

@@ -13,7 +13,7 @@ from ecs_agent.errors import StreamError
 from ecs_agent.providers import FakeEmbeddingProvider, FakeProvider
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, ToolSchema, Usage
 from pytest_ecs_agent.cassette import Cassette, Interaction, load_cassette
-from pytest_ecs_agent.errors import CassetteMismatchError
+from pytest_ecs_agent.errors import CassetteFormatError, CassetteMismatchError
 from pytest_ecs_agent.matching import MatchOptions
 from pytest_ecs_agent.outcomes import ReplayedError, error_from_dict, error_to_dict
 from pytest_ecs_agent.replay import CassetteEmbeddingProvider, CassetteProvider
@@ -229,3 +229,21 @@ async def test_in_memory_interactions_can_be_replayed() -> None:
     empty = CassetteProvider(Cassette(path=Path("none.yaml")))
     with pytest.raises(CassetteMismatchError, match="has no chat interaction"):
         await empty.complete([Message("user", "hi")])
+
+
+async def test_a_hand_broken_outcome_names_the_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    await recorded(path, Scripted(), {}, {"stream": True})
+    text = path.read_text()
+    path.write_text(text.replace("role: assistant", "role: assistant\n        mood: happy", 1)
+                    .replace("content: ny.", "content: ny.\n      colour: red", 1))
+    session = CassetteSession(path)
+    wrapped = session.wrap(Scripted(), name="scripted")
+    with pytest.raises(CassetteFormatError) as info:
+        await wrapped.complete(ask("weather?"))
+    assert str(path) in str(info.value)
+    assert "interactions[0].response.result" in str(info.value)
+    assert "mood" in str(info.value)
+    stream = await wrapped.complete(ask("weather?"), stream=True)
+    with pytest.raises(CassetteFormatError, match=r"interactions\[1\]\.response\.deltas\[1\]"):
+        await collect(stream)
