@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -45,6 +46,7 @@ __all__ = [
     "TestCassette",
     "blocked_message",
     "cassette_settings",
+    "implicit_hosts",
     "is_recording",
     "match_options",
     "open_session",
@@ -53,13 +55,20 @@ __all__ = [
 ]
 
 
+def implicit_hosts(item: pytest.Item) -> tuple[str, ...]:
+    """Hosts a test may always reach: the loopback server when it uses ``llm_server``."""
+    return ("127.0.0.1",) if "llm_server" in getattr(item, "fixturenames", ()) else ()
+
+
 def cassette_settings(item: pytest.Item, options: GlobalOptions,
                       marker: MarkerOptions) -> CassetteSettings:
     """The settings of ``item``'s cassette (default path: module path / class.test name)."""
     names = [node.name for node in item.listchain() if isinstance(node, pytest.Class)]
     names.append(item.name)
     default = default_cassette_path(options.cassette_dir, options.rootdir, Path(item.path), names)
-    return resolve_settings(options, marker, default)
+    settings = resolve_settings(options, marker, default)
+    extra = tuple(h for h in implicit_hosts(item) if h not in settings.allowed_hosts)
+    return dataclasses.replace(settings, allowed_hosts=settings.allowed_hosts + extra)
 
 
 def record_command(nodeid: str, mode: str = "once") -> str:

@@ -20,6 +20,7 @@ from pytest_ecs_agent.lifecycle import (
     TestCassette,
     blocked_message,
     cassette_settings,
+    implicit_hosts,
     match_options,
     unmarked_guard,
 )
@@ -147,7 +148,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     marker = item.stash.get(_MARKER, None)
     if marker is None:
         if options.block_network:
-            item.stash[_GUARD] = guard = unmarked_guard(item.nodeid, options.allowed_hosts)
+            hosts = options.allowed_hosts + implicit_hosts(item)
+            item.stash[_GUARD] = guard = unmarked_guard(item.nodeid, hosts)
             install(guard)
         return (yield)
     cassette = TestCassette(item.nodeid, cassette_settings(item, options, marker),

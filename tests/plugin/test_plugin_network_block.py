@@ -68,13 +68,24 @@ def test_unix_sockets_pass(tmp_path):
 
 def test_unmarked():
     connect()
+
+
+def test_unmarked_with_the_loopback_server(llm_server):
+    with socket.create_connection(("127.0.0.1", llm_server.port), timeout=5):
+        pass
+
+
+@pytest.mark.llm_cassette
+def test_marked_with_the_loopback_server(llm_server):
+    with socket.create_connection(("127.0.0.1", llm_server.port), timeout=5):
+        pass
 '''
 
 
 def test_guard_in_marked_tests(project: pytest.Pytester, echo_server: LoopbackServer) -> None:
     project.makepyfile(test_guard=GUARD_TESTS)
     result = project.runpytest("-p", "no:randomly")
-    result.assert_outcomes(failed=3, passed=5)
+    result.assert_outcomes(failed=3, passed=7)
     port = echo_server.port
     result.stdout.fnmatch_lines([
         f"E *NetworkBlockedError: pytest_ecs_agent blocked a connection to 127.0.0.1:{port}: "
@@ -96,12 +107,12 @@ def test_guard_in_marked_tests(project: pytest.Pytester, echo_server: LoopbackSe
 def test_block_network_everywhere(project: pytest.Pytester, echo_server: LoopbackServer) -> None:
     project.makepyfile(test_guard=GUARD_TESTS)
     blocked = project.runpytest("--llm-block-network", "-k", "unmarked")
-    blocked.assert_outcomes(failed=1)
+    blocked.assert_outcomes(failed=1, passed=1)  # the loopback server is always allowed
     blocked.stdout.fnmatch_lines([
         f"*blocked a connection to 127.0.0.1:{echo_server.port}: test "
         "test_guard.py::test_unmarked runs with --llm-block-network*"])
     project.runpytest("--llm-block-network", "--llm-allowed-hosts=db.internal,127.0.0.1",
-                      "-k", "unmarked").assert_outcomes(passed=1)
+                      "-k", "unmarked").assert_outcomes(passed=2)
     project.makeini(INI.format(mode="auto") + "llm_block_network = true\n"
                     "llm_allowed_hosts = localhost\n")
-    project.runpytest("-k", "unmarked or blocked").assert_outcomes(passed=2)
+    project.runpytest("-k", "test_unmarked or test_blocked").assert_outcomes(passed=3)
