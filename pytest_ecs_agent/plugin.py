@@ -258,8 +258,9 @@ def llm_cassette(request: pytest.FixtureRequest) -> CassetteSession:
     cassette = node.stash.get(_CASSETTE, None)
     if cassette is None or cassette.session is None:
         raise pytest.UsageError(
-            f"{request.node.nodeid}: the llm_cassette fixture needs a test item "
-            "(use it from a test function or a function-scoped fixture).")
+            f"{node.nodeid}: the llm_cassette fixture must be known when the test is "
+            "collected: take it as an argument of the test or of a function-scoped fixture, "
+            "or mark the test @pytest.mark.llm_cassette (request.getfixturevalue() is too late).")
     return cassette.session
 
 

@@ -240,3 +240,14 @@ def test_wider_fixtures_are_outside_the_cassette(project: pytest.Pytester,
     project.runpytest().assert_outcomes(passed=1)  # only the module fixture went live
     assert [r.json["messages"][0]["content"] for r in echo_server.requests] == [
         "module", "test", "module"]
+
+
+def test_fixture_requested_too_late_says_how_to_fix_it(project: pytest.Pytester) -> None:
+    project.makepyfile(test_late='''
+        def test_late(request):
+            request.getfixturevalue("llm_cassette")
+    ''')
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the llm_cassette fixture must be known when the test is "
+                                 "collected*@pytest.mark.llm_cassette*"])
