@@ -116,3 +116,26 @@ def test_block_network_everywhere(project: pytest.Pytester, echo_server: Loopbac
     project.makeini(INI.format(mode="auto") + "llm_block_network = true\n"
                     "llm_allowed_hosts = localhost\n")
     project.runpytest("-k", "test_unmarked or test_blocked").assert_outcomes(passed=3)
+
+
+def test_closest_marker_wins(project: pytest.Pytester) -> None:
+    project.makepyfile(test_closest='''
+        import os
+        import socket
+
+        import pytest
+
+        pytestmark = pytest.mark.llm_cassette(allowed_hosts=["127.0.0.1"])
+        PORT = int(os.environ["LOOPBACK_URL"].rsplit(":", 1)[1])
+
+        def test_module_marker():
+            socket.create_connection(("127.0.0.1", PORT), timeout=5).close()
+
+        @pytest.mark.llm_cassette("own")
+        def test_own_marker_replaces_the_module_one(llm_cassette):
+            assert llm_cassette.path.name == "own.yaml"
+            socket.create_connection(("127.0.0.1", PORT), timeout=5).close()
+    ''')
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_closest.py::test_own_marker_replaces_the_module*"])
