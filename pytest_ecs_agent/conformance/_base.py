@@ -16,6 +16,7 @@ Design notes (each a known Hypothesis/pytest pitfall the suites avoid):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
@@ -74,11 +75,17 @@ class ConformanceSuite:
     suite_id: ClassVar[str | None] = None
 
     _ecs_request: pytest.FixtureRequest | None = None
+    _ecs_cassette: Any = None
 
     @pytest.fixture(autouse=True)
     def _ecs_agent_conformance_request(self, request: pytest.FixtureRequest) -> None:
-        """Give the suite access to the running test (markers, config)."""
+        """Give the suite the running test (markers) and its cassette session, if any."""
         self._ecs_request = request
+        if request.node.get_closest_marker("llm_cassette") is not None:
+            try:
+                self._ecs_cassette = request.getfixturevalue("llm_cassette")
+            except pytest.FixtureLookupError:  # the ecs_agent plugin is disabled
+                self._ecs_cassette = None
 
     # -- hooks -----------------------------------------------------------------------
 
@@ -88,6 +95,24 @@ class ConformanceSuite:
             return True
         request = self._ecs_request
         return request is not None and request.node.get_closest_marker("llm_cassette") is not None
+
+    def cassette_wrap(self, subject: Any) -> Any:
+        """Route a custom subject's calls through the test's cassette.
+
+        Under ``@pytest.mark.llm_cassette`` a provider that is not one of ecs_agent's
+        built-ins (those are recorded by the interception point already) is wrapped
+        with ``llm_cassette.wrap(subject)``, so a suite run once against a live API
+        replays from the cassette ever after. Without a cassette: ``subject`` as is.
+        """
+        if self._ecs_cassette is None or type(subject).__module__.startswith("ecs_agent."):
+            return subject
+        wrapped = self._ecs_cassette.wrap(subject, name=type(subject).__name__)
+        self.__dict__.setdefault("_ecs_unwrap", {})[id(wrapped)] = subject
+        return wrapped
+
+    async def _close(self, subject: object) -> None:
+        """:meth:`close` what ``make_provider`` built (not the cassette wrapper)."""
+        await self.close(self.__dict__.get("_ecs_unwrap", {}).pop(id(subject), subject))
 
     def hypothesis_settings(self) -> settings:
         """The settings this run uses (override for full control)."""
@@ -131,7 +156,8 @@ class ConformanceSuite:
         profile says not to) and reported with the falsifying example.
         """
         __tracebackhide__ = True
-        with _runner() as runner:
+        chosen = self.hypothesis_settings()
+        with _runner() as runner, stable_constants(enabled=chosen.derandomize):
             def example(**drawn: Any) -> None:
                 __tracebackhide__ = True
                 runner.run(check_example(**drawn))
@@ -139,7 +165,7 @@ class ConformanceSuite:
             example.__name__ = example.__qualname__ = name
             example.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
                 [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in strategies])
-            test = settings(self.hypothesis_settings())(given(**strategies)(example))
+            test = settings(chosen)(given(**strategies)(example))
             inner = test.hypothesis.inner_test  # type: ignore[attr-defined]
             inner._hypothesis_internal_add_digest = self._suite_key(name)
             test()
@@ -176,6 +202,37 @@ class _RunnerContext:
 
 def _runner() -> _RunnerContext:
     return _RunnerContext()
+
+
+@contextlib.contextmanager
+def stable_constants(*, enabled: bool = True) -> Iterator[None]:
+    """Make derandomized generation independent of which modules are imported.
+
+    Hypothesis sometimes draws constants found in the source of the *local* modules
+    loaded so far; which those are depends on the test selection and import order, so a
+    derandomized run would draw different examples in another process (and a cassette
+    recorded once would no longer match). Inside this block only Hypothesis' fixed,
+    global constants are used. Relies on a Hypothesis internal; when that is absent
+    (another Hypothesis version) the block changes nothing.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - Hypothesis layout changed
+        providers = None  # type: ignore[assignment]
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    constants_type = getattr(providers, "Constants", None)
+    if not enabled or original is None or cache is None or constants_type is None:
+        yield
+        return
+    empty = constants_type()
+    cache.cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
 
 
 def find_http_clients(subject: object, depth: int = 3) -> Iterator[Any]:

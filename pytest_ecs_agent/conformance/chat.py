@@ -56,6 +56,9 @@ class ChatProviderConformance(ConformanceSuite):
             f"{type(self).__name__} must define make_provider(self) returning the provider "
             "under test")
 
+    def _provider(self) -> Any:
+        return self.cassette_wrap(self.make_provider())
+
     async def assert_no_leaks(self, provider: Any) -> None:
         """After a stream is closed early: nothing of it may stay open.
 
@@ -186,12 +189,12 @@ class ChatProviderConformance(ConformanceSuite):
     def test_complete_returns_assistant_result(self) -> None:
         """Rules chat.complete.*, chat.result.*: a CompletionResult with an assistant message."""
         async def run(conversation: list[Message]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 result = await self._complete(provider, conversation)
                 self._check_result(result, None, "complete()")
             finally:
-                await self.close(provider)
+                await self._close(provider)
 
         self.run_property("chat_complete_result", run, conversation=ecs_st.conversations())
 
@@ -200,7 +203,7 @@ class ChatProviderConformance(ConformanceSuite):
         tools = self.capabilities.tools
 
         async def run(conversation: list[Message], offered: list[ToolSchema]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 await self._complete(provider, conversation, offered if tools else None)
             except self.documented_errors:
@@ -211,7 +214,7 @@ class ChatProviderConformance(ConformanceSuite):
                      "answers it or raises one of "
                      f"{[t.__name__ for t in self.documented_errors]}")
             finally:
-                await self.close(provider)
+                await self._close(provider)
 
         self.run_property("chat_documented_errors", run,
                           **_conversation_with_tools(tools))
@@ -224,14 +227,14 @@ class ChatProviderConformance(ConformanceSuite):
                       response_format: dict[str, Any] | None, stream: bool) -> None:
             tools = offered if caps.tools else None
             before = copy.deepcopy((conversation, tools, response_format))
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 if stream:
                     await self._stream(provider, conversation, tools, response_format)
                 else:
                     await self._complete(provider, conversation, tools, response_format)
             finally:
-                await self.close(provider)
+                await self._close(provider)
             for label, old, new in zip(("messages", "tools", "response_format"), before,
                                        (conversation, tools, response_format), strict=True):
                 check(old == new, "chat.inputs.not_mutated",
@@ -248,12 +251,12 @@ class ChatProviderConformance(ConformanceSuite):
         self.require("tools")
 
         async def run(conversation: list[Message], offered: list[ToolSchema]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 result = await self._complete(provider, conversation, offered)
                 self._check_result(result, offered, "complete(tools=...)")
             finally:
-                await self.close(provider)
+                await self._close(provider)
 
         self.run_property("chat_tool_calls", run, **_conversation_with_tools(True))
 
@@ -264,12 +267,12 @@ class ChatProviderConformance(ConformanceSuite):
         tools = self.capabilities.tools
 
         async def run(conversation: list[Message], offered: list[ToolSchema]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 deltas = await self._stream(provider, conversation, offered if tools else None)
                 self._check_stream(deltas, offered if tools else None)
             finally:
-                await self.close(provider)
+                await self._close(provider)
 
         self.run_property("chat_stream_rules", run, **_conversation_with_tools(tools))
 
@@ -279,14 +282,14 @@ class ChatProviderConformance(ConformanceSuite):
         tools = self.capabilities.tools
 
         async def run(conversation: list[Message], offered: list[ToolSchema]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             offer = offered if tools else None
             try:
                 plain = await self._complete(provider, conversation, offer)
                 streamed = self._check_stream(
                     await self._stream(provider, conversation, offer), offer)
             finally:
-                await self.close(provider)
+                await self._close(provider)
             check(streamed == plain, "chat.stream.equals_complete",
                   f"the reassembled stream differs from the non-streamed result:\n"
                   f"stream:   {streamed!r:.600}\ncomplete: {plain!r:.600}")
@@ -298,7 +301,7 @@ class ChatProviderConformance(ConformanceSuite):
         self.require("streaming")
 
         async def run(conversation: list[Message]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 before = asyncio.all_tasks()
                 stream = await provider.complete(conversation, stream=True)
@@ -313,7 +316,7 @@ class ChatProviderConformance(ConformanceSuite):
                       f"early: {left!r:.300}")
                 await self.assert_no_leaks(provider)
             finally:
-                await self.close(provider)
+                await self._close(provider)
 
         self.run_property("chat_stream_close_early", run, conversation=ecs_st.conversations())
 
@@ -324,7 +327,7 @@ class ChatProviderConformance(ConformanceSuite):
 
         async def run(conversation: list[Message], response_format: dict[str, Any],
                       stream: bool) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 if stream:
                     deltas = await self._stream(provider, conversation, None, response_format)
@@ -332,7 +335,7 @@ class ChatProviderConformance(ConformanceSuite):
                 else:
                     result = await self._complete(provider, conversation, None, response_format)
             finally:
-                await self.close(provider)
+                await self._close(provider)
             _check_json_content(result.message.content, response_format)
 
         self.run_property("chat_response_format", run, conversation=ecs_st.conversations(),
@@ -344,12 +347,12 @@ class ChatProviderConformance(ConformanceSuite):
         self.require("deterministic", "concurrency")
 
         async def run(batch: list[list[Message]]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 sequential = [await self._complete(provider, c) for c in batch]
                 concurrent = await asyncio.gather(*(self._complete(provider, c) for c in batch))
             finally:
-                await self.close(provider)
+                await self._close(provider)
             for i, (one, other) in enumerate(zip(sequential, concurrent, strict=True)):
                 check(one == other, "chat.concurrency.same_results",
                       f"call {i} of {len(batch)} gave a different result when the calls ran "

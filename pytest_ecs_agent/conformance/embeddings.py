@@ -35,6 +35,9 @@ class EmbeddingProviderConformance(ConformanceSuite):
             f"{type(self).__name__} must define make_provider(self) returning the embedding "
             "provider under test")
 
+    def _provider(self) -> Any:
+        return self.cassette_wrap(self.make_provider())
+
     def _inputs(self, min_size: int = 1) -> st.SearchStrategy[list[str]]:
         return ecs_st.embedding_inputs(min_size=min_size, max_size=5,
                                        allow_empty=self.capabilities.empty_texts)
@@ -57,11 +60,11 @@ class EmbeddingProviderConformance(ConformanceSuite):
     def test_embed_empty_batch_returns_empty_list(self) -> None:
         """Rule embeddings.empty_batch: ``embed([]) == []``."""
         async def run() -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 vectors = await provider.embed([])
             finally:
-                await self.close(provider)
+                await self._close(provider)
             check(vectors == [], "embeddings.empty_batch",
                   f"embed([]) must return [], got {vectors!r:.200}")
 
@@ -70,11 +73,11 @@ class EmbeddingProviderConformance(ConformanceSuite):
     def test_one_finite_vector_per_input_constant_dimension(self) -> None:
         """Rules embeddings.one_per_input, .vector_type, .finite_floats, .dimension."""
         async def run(first: list[str], second: list[str]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 vectors = await self._embed(provider, first) + await self._embed(provider, second)
             finally:
-                await self.close(provider)
+                await self._close(provider)
             dims = sorted({len(v) for v in vectors})
             check(len(dims) == 1, "embeddings.dimension",
                   f"every vector must have the same dimension, got dimensions {dims}")
@@ -86,12 +89,12 @@ class EmbeddingProviderConformance(ConformanceSuite):
         self.require("deterministic")
 
         async def run(texts: list[str]) -> None:
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 once = await self._embed(provider, texts)
                 again = await self._embed(provider, list(reversed(texts)))
             finally:
-                await self.close(provider)
+                await self._close(provider)
             for i, text in enumerate(texts):
                 check(once[i] == again[len(texts) - 1 - i], "embeddings.deterministic",
                       f"text {text!r:.80} got different vectors in two calls (input order "
@@ -106,13 +109,13 @@ class EmbeddingProviderConformance(ConformanceSuite):
 
         async def run(texts: list[str], cut: int) -> None:
             cut = min(cut, len(texts))
-            provider = self.make_provider()
+            provider = self._provider()
             try:
                 whole = await self._embed(provider, texts)
                 parts = (await self._embed(provider, texts[:cut])
                          + await self._embed(provider, texts[cut:]))
             finally:
-                await self.close(provider)
+                await self._close(provider)
             check(whole == parts, "embeddings.batch_independent",
                   f"embedding the batch in two parts (cut at {cut}) changed the vectors")
 
