@@ -9,12 +9,17 @@ from pytest_ecs_agent.loopback import LoopbackServer
 
 from .conftest import INI
 
+# Imported at collection, never inside a pytester test: litellm imports the
+# importlib_metadata backport, which adds its finder to sys.meta_path and disables the
+# stdlib's; pytester would then remove that finder when the test ends and every later
+# in-process pytest run would find no plugins at all.
+import_litellm()
+
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 
 
 def test_litellm_record_then_replay(project: pytest.Pytester,
                                     echo_server: LoopbackServer) -> None:
-    import_litellm()  # once, here: the in-process inner runs then find it imported
     # litellm's internals warn (pydantic ReadOnly TypedDicts, deprecated pydantic access)
     # on first use; they are not what this test is about.
     project.makeini(INI.format(mode="auto") + "    ignore::UserWarning\n"
