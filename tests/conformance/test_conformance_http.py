@@ -33,7 +33,7 @@ class _OnLoopback:
     """Starts one echo server per class and closes wrapped providers too."""
 
     server: ClassVar[LoopbackServer]
-    max_examples = 10
+    max_examples: ClassVar[int | None] = 10
 
     @pytest.fixture(autouse=True, scope="class")
     @classmethod

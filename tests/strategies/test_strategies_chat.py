@@ -173,19 +173,19 @@ def test_completion_results_options(result: CompletionResult) -> None:
 @pytest.mark.parametrize("build", [
     lambda: ecs_st.texts(min_size=-1),
     lambda: ecs_st.texts(min_size=3, max_size=1),
-    lambda: ecs_st.texts(allow_nul="yes"),
+    lambda: ecs_st.texts(allow_nul="yes"),  # type: ignore[arg-type]
     lambda: ecs_st.texts(max_size=0, allow_blank=False),
     lambda: ecs_st.tool_schemas(max_depth=-1),
     lambda: ecs_st.tool_schemas(min_properties=5, max_properties=2),
     lambda: ecs_st.tool_calls(tools=[]),
-    lambda: ecs_st.tool_calls(tools=["not a tool"]),
+    lambda: ecs_st.tool_calls(tools=["not a tool"]),  # type: ignore[list-item]
     lambda: ecs_st.tool_calls(tools=[ToolSchema("a", "d", {"type": "object"})] * 2),
     lambda: ecs_st.messages(roles=["robot"]),
-    lambda: ecs_st.conversations(max_rounds="3"),
+    lambda: ecs_st.conversations(max_rounds="3"),  # type: ignore[arg-type]
     lambda: ecs_st.conversations(min_rounds=4, max_rounds=1),
-    lambda: ecs_st.conversations(system=1),
+    lambda: ecs_st.conversations(system=1),  # type: ignore[arg-type]
     lambda: ecs_st.completion_results(tools=[], tool_calls=True),
-    lambda: ecs_st.completion_results(usage="always"),
+    lambda: ecs_st.completion_results(usage="always"),  # type: ignore[arg-type]
 ])
 def test_bad_arguments_raise_invalid_argument_eagerly(build: object) -> None:
     with pytest.raises(InvalidArgument):

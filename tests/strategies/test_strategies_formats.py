@@ -75,9 +75,9 @@ class _Bad:
 
 @pytest.mark.parametrize("build", [
     lambda: ecs_st.response_formats(models=[]),
-    lambda: ecs_st.response_formats(models=[_Bad]),
+    lambda: ecs_st.response_formats(models=[_Bad]),  # type: ignore[list-item]
     lambda: ecs_st.embedding_inputs(min_size=3, max_size=2),
-    lambda: ecs_st.embedding_inputs(allow_empty=None),
+    lambda: ecs_st.embedding_inputs(allow_empty=None),  # type: ignore[arg-type]
 ])
 def test_bad_arguments_raise_invalid_argument_eagerly(build: object) -> None:
     with pytest.raises(InvalidArgument):

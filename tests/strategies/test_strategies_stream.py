@@ -146,10 +146,10 @@ def test_sse_chunkings_max_chunks(chunks: list[bytes]) -> None:
 
 
 @pytest.mark.parametrize("build", [
-    lambda: ecs_st.sse_chunkings("data: x\n\n"),
+    lambda: ecs_st.sse_chunkings("data: x\n\n"),  # type: ignore[arg-type]
     lambda: ecs_st.sse_chunkings(b"x", max_chunks=0),
     lambda: ecs_st.stream_delta_sequences(finish_reason=""),
-    lambda: ecs_st.stream_delta_sequences(result="nope"),
+    lambda: ecs_st.stream_delta_sequences(result="nope"),  # type: ignore[arg-type]
     lambda: ecs_st.stream_delta_sequences(result=CompletionResult(Message("user", "hi"))),
 ])
 def test_bad_arguments_raise_invalid_argument_eagerly(build: object) -> None:
