@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 from typing import Any, ClassVar
 
 import httpx
 from hypothesis import strategies as st
 
 from ecs_agent.errors import EcsAgentError
-from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, ToolSchema, Usage
+from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, ToolSchema
 from pytest_ecs_agent import strategies as ecs_st
 from pytest_ecs_agent.conformance._base import (
     ConformanceSuite,
@@ -32,12 +31,15 @@ from pytest_ecs_agent.conformance._base import (
     fail,
     find_http_clients,
 )
+from pytest_ecs_agent.conformance._chat_rules import (
+    check_call,
+    check_json_content,
+    check_usage,
+    conversation_with_tools,
+    settle,
+)
 
 __all__ = ["ChatProviderConformance"]
-
-_TOOLS = st.lists(ecs_st.tool_schemas(max_properties=3, max_depth=1), min_size=1, max_size=3,
-                  unique_by=lambda t: t.name)
-
 
 class ChatProviderConformance(ConformanceSuite):
     """Subclass, set ``capabilities``, implement :meth:`make_provider`.
@@ -114,7 +116,7 @@ class ChatProviderConformance(ConformanceSuite):
         check(message.tool_call_id is None, "chat.result.assistant_message",
               f"{where}: an assistant message has no tool_call_id, got {message.tool_call_id!r}")
         if result.usage is not None:
-            _check_usage(result.usage, where)
+            check_usage(result.usage, where)
         calls = message.tool_calls
         if calls is None:
             return
@@ -127,7 +129,7 @@ class ChatProviderConformance(ConformanceSuite):
         offered = {t.name: t for t in tools}
         ids: set[str] = set()
         for call in calls:
-            _check_call(call, offered, where)
+            check_call(call, offered, where)
             check(call.id not in ids, "chat.tools.unique_ids",
                   f"{where}: tool call id {call.id!r} appears more than once")
             ids.add(call.id)
@@ -217,7 +219,7 @@ class ChatProviderConformance(ConformanceSuite):
                 await self._close(provider)
 
         self.run_property("chat_documented_errors", run,
-                          **_conversation_with_tools(tools))
+                          **conversation_with_tools(tools))
 
     def test_inputs_not_mutated(self) -> None:
         """Rule chat.inputs.not_mutated: messages, tools and response_format stay as given."""
@@ -242,7 +244,7 @@ class ChatProviderConformance(ConformanceSuite):
                       f"before: {old!r:.600}\nafter:  {new!r:.600}")
 
         formats = (ecs_st.response_formats() | st.none()) if caps.response_format else st.none()
-        self.run_property("chat_inputs_not_mutated", run, **_conversation_with_tools(caps.tools),
+        self.run_property("chat_inputs_not_mutated", run, **conversation_with_tools(caps.tools),
                           response_format=formats,
                           stream=st.booleans() if caps.streaming else st.just(False))
 
@@ -258,7 +260,7 @@ class ChatProviderConformance(ConformanceSuite):
             finally:
                 await self._close(provider)
 
-        self.run_property("chat_tool_calls", run, **_conversation_with_tools(True))
+        self.run_property("chat_tool_calls", run, **conversation_with_tools(True))
 
     def test_stream_rules(self) -> None:
         """Rules chat.stream.*: deltas, one final finish_reason, usage once, tool calls
@@ -274,7 +276,7 @@ class ChatProviderConformance(ConformanceSuite):
             finally:
                 await self._close(provider)
 
-        self.run_property("chat_stream_rules", run, **_conversation_with_tools(tools))
+        self.run_property("chat_stream_rules", run, **conversation_with_tools(tools))
 
     def test_stream_reassembles_to_complete(self) -> None:
         """Rule chat.stream.equals_complete (deterministic providers)."""
@@ -294,7 +296,7 @@ class ChatProviderConformance(ConformanceSuite):
                   f"the reassembled stream differs from the non-streamed result:\n"
                   f"stream:   {streamed!r:.600}\ncomplete: {plain!r:.600}")
 
-        self.run_property("chat_stream_equals_complete", run, **_conversation_with_tools(tools))
+        self.run_property("chat_stream_equals_complete", run, **conversation_with_tools(tools))
 
     def test_stream_closed_early_leaks_nothing(self) -> None:
         """Rules chat.stream.close_early.*: no pending task, no connection in use."""
@@ -310,7 +312,7 @@ class ChatProviderConformance(ConformanceSuite):
                       "that stops early must be able to close it (use an async generator)")
                 await anext(stream)
                 await stream.aclose()
-                left = await _settle(before)
+                left = await settle(before)
                 check(not left, "chat.stream.close_early.tasks",
                       f"{len(left)} task(s) still pending after the stream was closed "
                       f"early: {left!r:.300}")
@@ -336,7 +338,7 @@ class ChatProviderConformance(ConformanceSuite):
                     result = await self._complete(provider, conversation, None, response_format)
             finally:
                 await self._close(provider)
-            _check_json_content(result.message.content, response_format)
+            check_json_content(result.message.content, response_format)
 
         self.run_property("chat_response_format", run, conversation=ecs_st.conversations(),
                           response_format=ecs_st.response_formats(),
@@ -361,72 +363,3 @@ class ChatProviderConformance(ConformanceSuite):
         self.run_property("chat_concurrency", run,
                           batch=st.lists(ecs_st.conversations(max_rounds=1), min_size=2,
                                          max_size=4))
-
-
-async def _settle(before: set[asyncio.Task[Any]], seconds: float = 1.0) -> list[asyncio.Task[Any]]:
-    """Tasks started since ``before`` that are still pending once the loop had up to
-    ``seconds`` to finish them (the loop's async-generator finalizers, for instance)."""
-    current = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        left = [t for t in asyncio.all_tasks() - before if t is not current and not t.done()]
-        if not left or loop.time() >= deadline:
-            return left
-        await asyncio.sleep(0 if loop.time() + 0.05 > deadline else 0.005)
-
-
-def _conversation_with_tools(tools: bool) -> dict[str, st.SearchStrategy[Any]]:
-    if not tools:
-        return {"conversation": ecs_st.conversations(), "offered": st.just([])}
-    pairs = _TOOLS.flatmap(lambda ts: st.tuples(ecs_st.conversations(tools=ts), st.just(ts)))
-    # Two names, one draw: the conversation's tool turns use exactly the offered tools.
-    shared = st.shared(pairs, key="ecs-agent-conversation-with-tools")
-    return {"conversation": shared.map(lambda p: p[0]), "offered": shared.map(lambda p: p[1])}
-
-
-def _check_usage(usage: Usage, where: str) -> None:
-    check(isinstance(usage, Usage), "chat.result.usage",
-          f"{where}: usage is {type(usage).__name__}, expected Usage or None")
-    counts = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
-    check(all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts),
-          "chat.result.usage", f"{where}: token counts must be ints >= 0, got {usage!r}")
-    check(usage.total_tokens == usage.prompt_tokens + usage.completion_tokens,
-          "chat.result.usage", f"{where}: total_tokens must equal prompt_tokens + "
-          f"completion_tokens, got {usage!r}")
-
-
-def _check_call(call: ToolCall, offered: dict[str, ToolSchema], where: str) -> None:
-    check(isinstance(call, ToolCall), "chat.tools.call_type",
-          f"{where}: {call!r:.120} is not a ToolCall")
-    check(isinstance(call.id, str) and call.id, "chat.tools.call_id",
-          f"{where}: tool call id must be a non-empty str, got {call.id!r}")
-    check(call.name in offered, "chat.tools.known_name",
-          f"{where}: tool call names {call.name!r}, which was not offered "
-          f"(offered: {sorted(offered)})")
-    check(isinstance(call.arguments, dict), "chat.tools.parsed_arguments",
-          f"{where}: arguments of {call.name!r} must be a parsed dict, got "
-          f"{type(call.arguments).__name__} {call.arguments!r:.200}")
-    errors = ecs_st.schema_errors(call.arguments, offered[call.name].parameters)
-    check(not errors, "chat.tools.arguments_schema",
-          f"{where}: arguments of {call.name!r} are not valid against its schema: "
-          f"{'; '.join(errors[:5])}\narguments: {call.arguments!r:.300}")
-
-
-def _check_json_content(content: str, response_format: dict[str, Any]) -> None:
-    try:
-        value = json.loads(content)
-    except (TypeError, ValueError) as exc:
-        fail("chat.response_format.valid",
-             f"with a json_schema response_format the content must be JSON; "
-             f"{exc}: {content!r:.300}")
-    schema = ecs_st.response_format_schema(response_format)
-    if schema is None:
-        check(isinstance(value, dict), "chat.response_format.valid",
-              f"a json_object response_format needs a JSON object, got {content!r:.300}")
-        return
-    errors = ecs_st.schema_errors(value, schema)
-    check(not errors, "chat.response_format.valid",
-          f"the content is not valid against the response_format schema: "
-          f"{'; '.join(errors[:5])}\ncontent: {content!r:.300}")
-
