@@ -19,7 +19,7 @@ _TOOLS = st.lists(ecs_st.tool_schemas(max_properties=3, max_depth=1), min_size=1
                   unique_by=lambda t: t.name)
 
 
-async def settle(before: set[asyncio.Task[Any]], seconds: float = 1.0) -> list[asyncio.Task[Any]]:
+async def settle(before: set[asyncio.Task[Any]], seconds: float = 2.0) -> list[asyncio.Task[Any]]:
     """Tasks started since ``before`` that are still pending once the loop had up to
     ``seconds`` to finish them (the loop's async-generator finalizers, for instance)."""
     current = asyncio.current_task()

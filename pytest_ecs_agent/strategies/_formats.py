@@ -73,7 +73,7 @@ EXAMPLE_MODELS: tuple[type[BaseModel], ...] = (Weather, Person, Plan)
 
 
 def _to_response_format(model: type[BaseModel]) -> dict[str, Any]:
-    from ecs_agent.providers._schema import pydantic_to_response_format
+    from ecs_agent.providers.openai_provider import pydantic_to_response_format
 
     return pydantic_to_response_format(model)
 
