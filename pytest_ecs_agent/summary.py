@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["PROPERTY", "CassetteRecord", "CassetteSummary", "record_from_stats"]
+__all__ = ["MAX_LISTED", "PROPERTY", "CassetteRecord", "CassetteSummary", "record_from_stats"]
 
 PROPERTY = "llm_cassette"
+#: Files listed under "written:" without -v.
+MAX_LISTED = 20
 
 
 class _Writer(Protocol):
@@ -115,8 +117,11 @@ class CassetteSummary:
                 "re-record with --llm-record-mode=rewrite):")
             lines.extend(f"  {r.path}: {r.unused} unused ({r.nodeid})" for r in unused)
         if written:
+            shown = written if verbose else written[:MAX_LISTED]
             lines.append("written:")
-            lines.extend(f"  {path}" for path in written)
+            lines.extend(f"  {path}" for path in shown)
+            if len(shown) < len(written):
+                lines.append(f"  ... and {len(written) - len(shown)} more (-v lists them all)")
         if verbose:
             lines.append("per test:")
             lines.extend(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from pytest_ecs_agent.summary import PROPERTY, CassetteRecord, CassetteSummary, record_from_stats
+from pytest_ecs_agent.summary import (
+    MAX_LISTED,
+    PROPERTY,
+    CassetteRecord,
+    CassetteSummary,
+    record_from_stats,
+)
 
 
 def _record(nodeid: str, **values: object) -> CassetteRecord:
@@ -41,3 +47,14 @@ def test_record_from_stats_accepts_counts_or_lists() -> None:
     record = record_from_stats("n", "p.yaml", "once", stats)
     assert (record.recorded, record.replayed, record.unused, record.written) == (2, 3, 0, True)
     assert record_from_stats("n", "p.yaml", "none", None).replayed == 0
+
+
+def test_long_lists_of_written_files_are_cut_without_verbose() -> None:
+    summary = CassetteSummary()
+    for i in range(MAX_LISTED + 5):
+        record = _record(f"t{i:02d}", recorded=1, written=True)
+        summary.add_report("teardown", [(PROPERTY, record.to_dict())])
+    short = summary.lines(verbose=False)
+    assert short[-1] == "  ... and 5 more (-v lists them all)"
+    assert len([line for line in short if line.startswith("  cassettes/")]) == MAX_LISTED
+    assert "  cassettes/t24.yaml" in summary.lines(verbose=True)
