@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 import pytest
 
 from ecs_agent.providers.fake_embedding_provider import FakeEmbeddingProvider
+from ecs_agent.providers.retry_provider import RetryProvider
+from ecs_agent.types import RetryConfig
 from pytest_ecs_agent.cassette import Cassette, load_cassette
 from pytest_ecs_agent.conformance import (
     Capabilities,
@@ -47,6 +49,9 @@ def record(suite: type[ConformanceSuite], path: Path) -> int:
     return len(load_cassette(path).interactions)
 
 
+_RECORDED: dict[type[ConformanceSuite], Cassette] = {}
+
+
 class _Replayed:
     cassette: ClassVar[Cassette]
     recorder: ClassVar[type[ConformanceSuite]]
@@ -54,9 +59,11 @@ class _Replayed:
     @pytest.fixture(autouse=True, scope="class")
     @classmethod
     def _recorded(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-        path = tmp_path_factory.mktemp("conformance") / f"{cls.__name__}.yaml"
-        assert record(cls.recorder, path) > 0
-        cls.cassette = load_cassette(path)
+        if cls.recorder not in _RECORDED:  # one recording per suite, shared by replayers
+            path = tmp_path_factory.mktemp("conformance") / f"{cls.recorder.__name__}.yaml"
+            assert record(cls.recorder, path) > 0
+            _RECORDED[cls.recorder] = load_cassette(path)
+        cls.cassette = _RECORDED[cls.recorder]
         yield
 
     def cassette_active(self) -> bool:
@@ -79,6 +86,12 @@ class TestCassetteProvider(_Replayed, ChatProviderConformance):
 
     def make_provider(self) -> Any:
         return CassetteProvider(self.cassette)
+
+
+class TestRetryCassetteProvider(TestCassetteProvider):
+    def make_provider(self) -> Any:
+        return RetryProvider(CassetteProvider(self.cassette),
+                             RetryConfig(max_attempts=2, min_wait=0.0, max_wait=0.0))
 
 
 class _EmbeddingRecorder(EmbeddingProviderConformance):

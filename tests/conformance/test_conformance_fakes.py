@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ecs_agent.providers.fake_embedding_provider import FakeEmbeddingProvider
+from ecs_agent.providers.retry_provider import RetryProvider
 from ecs_agent.providers.vector_store import InMemoryVectorStore
+from ecs_agent.types import RetryConfig
 from pytest_ecs_agent.conformance import (
     Capabilities,
     ChatProviderConformance,
@@ -22,6 +24,15 @@ class TestEchoFakeProvider(ChatProviderConformance):
 
     def make_provider(self) -> Any:
         return EchoFakeProvider()
+
+
+class TestRetryEchoFakeProvider(ChatProviderConformance):
+    capabilities = FULL
+    max_examples = 10
+
+    def make_provider(self) -> Any:
+        return RetryProvider(EchoFakeProvider(), RetryConfig(max_attempts=2, min_wait=0.0,
+                                                             max_wait=0.0))
 
 
 class TestFakeEmbeddingProvider(EmbeddingProviderConformance):
