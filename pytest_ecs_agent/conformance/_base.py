@@ -121,13 +121,19 @@ class ConformanceSuite:
 
     async def close(self, subject: object) -> None:
         """Release what ``make_provider``/``make_store`` built: awaits ``aclose()`` (or
-        calls ``close()``) when the subject has one. Override for other cleanup."""
-        for name in ("aclose", "close"):
-            method = getattr(subject, name, None)
-            if callable(method):
-                outcome = method()
-                if inspect.isawaitable(outcome):
-                    await outcome
+        calls ``close()``) when the subject has one; a wrapper without either (such as
+        ``RetryProvider``) has the provider it wraps (its ``provider``) closed instead.
+        Override for other cleanup."""
+        for _ in range(4):  # wrappers of wrappers, a few levels deep
+            for name in ("aclose", "close"):
+                method = getattr(subject, name, None)
+                if callable(method):
+                    outcome = method()
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                    return
+            subject = getattr(subject, "provider", None)
+            if subject is None:
                 return
 
     # -- machinery --------------------------------------------------------------------

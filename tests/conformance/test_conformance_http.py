@@ -30,7 +30,8 @@ NO_WAIT = RetryConfig(max_attempts=2, min_wait=0.0, max_wait=0.0)
 
 
 class _OnLoopback:
-    """Starts one echo server per class and closes wrapped providers too."""
+    """Starts one echo server per class (the suite closes each example's provider, the
+    one inside a RetryProvider included)."""
 
     server: ClassVar[LoopbackServer]
     max_examples: ClassVar[int | None] = 10
@@ -41,10 +42,6 @@ class _OnLoopback:
         with LoopbackServer(echo=True, echo_tools=True) as server:
             cls.server = server
             yield
-
-    async def close(self, subject: object) -> None:
-        inner = subject.provider if isinstance(subject, RetryProvider) else subject
-        await inner.aclose()  # type: ignore[attr-defined]
 
 
 class TestOpenAIProvider(_OnLoopback, ChatProviderConformance):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -180,3 +181,22 @@ def test_a_connection_left_open_by_an_early_close_is_reported() -> None:
             suite.test_stream_closed_early_leaks_nothing()
     assert info.value.rule == "chat.stream.close_early.connections"
     assert "still in use" in str(info.value)
+
+
+class _Closable:
+    closed = False
+
+    async def complete(self, messages: list[Message], tools: Any = None, stream: bool = False,
+                       response_format: Any = None) -> Any:
+        raise AssertionError("not called")
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_close_reaches_the_provider_inside_a_wrapper() -> None:
+    from ecs_agent.providers.retry_provider import RetryProvider
+
+    inner = _Closable()
+    asyncio.run(ConformanceSuite().close(RetryProvider(inner)))
+    assert inner.closed
