@@ -92,8 +92,14 @@ class _Interceptor:
     """Only its presence matters: the suite sees a cassette is active."""
 
 
+class _Randomized(_Counting):
+    # Explicit: under CI=true Hypothesis' own "ci" profile is already derandomized.
+    settings_profile = "ecs-test-randomized"
+
+
 def test_an_installed_interceptor_derandomizes() -> None:
-    suite = _Counting()
+    settings.register_profile("ecs-test-randomized", derandomize=False, database=None)
+    suite = _Randomized()
     assert not suite.cassette_active()
     assert not suite.hypothesis_settings().derandomize
     with use_interceptor(_Interceptor()):  # type: ignore[arg-type]
