@@ -6,11 +6,12 @@
   ``fsync``-ed. A crash at any point leaves either the old file or the new one, never a
   half-written cassette; a temporary file left by a killed writer is removed by the next
   write of the same cassette.
-* Locked: writers take ``<name>.yaml.lock`` (a ``filelock.FileLock``, i.e. ``flock``)
-  next to the cassette, so two processes (pytest-xdist workers, parallel CI jobs on a
-  shared checkout) never interleave. The OS releases the lock when its holder dies, so
-  a lock file left on disk is harmless: it stays (deleting it would race with other
-  writers) and belongs in ``.gitignore`` (``*.yaml.lock``).
+* Locked: writers take a ``filelock.FileLock`` (``flock``) named after the cassette's
+  absolute path, so two processes on one machine (pytest-xdist workers, parallel jobs on
+  a shared checkout) never interleave. Lock files live in the system temporary
+  directory (``<tmp>/ecs-agent-locks/<hash>.lock``), never beside the cassettes: the OS
+  releases a lock when its holder dies, and the file stays (deleting it would race with
+  other writers), so it must not clutter the repository.
 * Merging: :func:`update_cassette` takes the lock, re-reads the current file, lets the
   caller merge into it and writes the result, so appending new episodes never loses
   what another process wrote meanwhile.
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,6 +37,7 @@ from pytest_ecs_agent.redaction import Redactor
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
+    "LOCK_DIRECTORY",
     "atomic_write_bytes",
     "cassette_lock",
     "lock_path",
@@ -47,9 +51,15 @@ DEFAULT_LOCK_TIMEOUT = 120.0
 _CHUNK = 1 << 20
 
 
+LOCK_DIRECTORY = Path(tempfile.gettempdir()) / "ecs-agent-locks"
+"""Where lock files live (one per cassette, named by a hash of its absolute path)."""
+
+
 def lock_path(path: Path) -> Path:
-    """The lock file of the cassette at ``path``: ``<name>.lock`` next to it."""
-    return path.with_name(path.name + ".lock")
+    """The lock file of the cassette at ``path`` (in :data:`LOCK_DIRECTORY`)."""
+    resolved = os.path.realpath(os.fspath(path))
+    digest = hashlib.blake2b(resolved.encode("utf-8", "surrogateescape"), digest_size=16)
+    return LOCK_DIRECTORY / f"{digest.hexdigest()}.lock"
 
 
 @contextlib.contextmanager
@@ -62,6 +72,14 @@ def cassette_lock(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Itera
         raise CassetteWriteError(
             f"cannot create the cassette directory {path.parent} ({exc.strerror}); "
             "check the path and its permissions",
+            path=path,
+        ) from exc
+    try:
+        LOCK_DIRECTORY.mkdir(mode=0o1777, exist_ok=True)
+    except OSError as exc:
+        raise CassetteWriteError(
+            f"cannot create the lock directory {LOCK_DIRECTORY} ({exc.strerror}); "
+            "check the temporary directory (TMPDIR) is writable",
             path=path,
         ) from exc
     lock = filelock.FileLock(str(lock_path(path)), timeout=timeout)

@@ -16,7 +16,7 @@ import pytest
 
 from pytest_ecs_agent.cassette import Cassette, Interaction, load_cassette, save_cassette
 from pytest_ecs_agent.errors import CassetteFormatError, CassetteWriteError
-from pytest_ecs_agent.storage import lock_path, update_cassette, write_cassette
+from pytest_ecs_agent.storage import LOCK_DIRECTORY, lock_path, update_cassette, write_cassette
 
 
 def item(n: int) -> Interaction:
@@ -33,12 +33,16 @@ def run_python(code: str, *args: str) -> subprocess.Popen[bytes]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_save_creates_directories_and_lock_file_next_to_the_cassette(tmp_path: Path) -> None:
+def test_save_creates_directories_and_leaves_only_the_cassette(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "dir" / "c.yaml"
     save_cassette(Cassette(path=path, interactions=[item(1)]))
     assert load_cassette(path).interactions == [item(1)]
-    assert lock_path(path) == path.with_name("c.yaml.lock")
-    assert sorted(p.name for p in path.parent.iterdir()) == ["c.yaml", "c.yaml.lock"]
+    # The lock lives outside the repository, one per cassette, stable for a path.
+    assert sorted(p.name for p in path.parent.iterdir()) == ["c.yaml"]
+    assert lock_path(path).parent == LOCK_DIRECTORY
+    assert lock_path(path).exists()
+    assert lock_path(tmp_path / "deep" / ".." / "deep" / "dir" / "c.yaml") == lock_path(path)
+    assert lock_path(tmp_path / "other.yaml") != lock_path(path)
 
 
 def test_unchanged_content_is_not_rewritten(tmp_path: Path) -> None:
