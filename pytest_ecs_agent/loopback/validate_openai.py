@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pytest_ecs_agent.loopback.validation import ValidationFailure, json_type
+from pytest_ecs_agent._jsonschema import json_type, subschemas
+from pytest_ecs_agent.loopback.validation import ValidationFailure
 
 __all__ = ["strict_schema_problem", "validate_chat", "validate_embeddings"]
 
@@ -290,18 +291,7 @@ def strict_schema_problem(schema: dict[str, Any], context: tuple[str, ...] = ())
         if missing:
             return (f"{ctx}, 'required' is required to be supplied and to be an array "
                     f"including every key in properties. Missing '{missing[0]}'.")
-    children: list[tuple[tuple[str, ...], Any]] = []
-    for name, sub in (props or {}).items():
-        children.append(((*context, "properties", name), sub))
-    if isinstance(schema.get("items"), dict):
-        children.append(((*context, "items"), schema["items"]))
-    for key in ("anyOf", "allOf", "oneOf"):
-        for k, sub in enumerate(schema.get(key) or []):
-            children.append(((*context, key, str(k)), sub))
-    for key in ("$defs", "definitions"):
-        for name, sub in (schema.get(key) or {}).items():
-            children.append(((*context, key, name), sub))
-    for path, sub in children:
+    for path, sub in subschemas(schema, context):
         if isinstance(sub, dict):
             problem = strict_schema_problem(sub, path)
             if problem:

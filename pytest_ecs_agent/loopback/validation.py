@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pytest_ecs_agent._jsonschema import json_type
 from pytest_ecs_agent.loopback import wire
 
 __all__ = [
@@ -67,23 +68,6 @@ def parse_json(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name of ``value`` as vendors name it in errors."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def validate(
