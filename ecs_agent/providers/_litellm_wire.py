@@ -4,7 +4,7 @@ LiteLLM speaks the OpenAI chat format in both directions, so the request is buil
 the OpenAI provider's own functions (:mod:`ecs_agent.providers._openai_wire`) and the
 answers (``ModelResponse`` / ``ModelResponseStream`` objects, as dicts) are read by the
 same parser as OpenAI's: streamed chunks are re-framed as ``data: {json}`` events and fed
-to :class:`~ecs_agent.providers._openai_wire.OpenAIStreamParser`, which accumulates
+to :class:`~ecs_agent.providers._openai_stream.OpenAIStreamParser`, which accumulates
 tool-call fragments, handles the usage chunk and emits the one final delta.
 
 Errors: LiteLLM raises its own exception types (``litellm.RateLimitError`` and friends,

@@ -7,11 +7,8 @@ Chat (``POST /chat/completions``):
   messages with ``tool_call_id``, tools as ``{"type": "function", "function": ...}``);
 * :func:`parse_chat_completion` reads a non-streamed answer into a
   :class:`~ecs_agent.types.CompletionResult`;
-* :class:`OpenAIStreamParser` turns the bytes of a streamed answer (cut anywhere) into
-  :class:`~ecs_agent.types.StreamDelta` values: text as it arrives, each tool call once
-  and complete in the final delta, and exactly one final delta carrying
-  ``finish_reason`` and usage, emitted at ``data: [DONE]`` (or at the end of a stream
-  that saw a ``finish_reason`` but no ``[DONE]``).
+* streamed answers are read by :class:`~ecs_agent.providers._openai_stream.OpenAIStreamParser`
+  (its own module; it uses :func:`parse_usage` and :func:`parse_tool_arguments` from here).
 
 Embeddings (``POST /embeddings``): :func:`embedding_request_body` and
 :func:`parse_embeddings` (base64 little-endian float32 or plain float arrays).
@@ -22,24 +19,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ecs_agent._sse import ServerSentEvent, SSEDecoder
-from ecs_agent.errors import ProviderResponseError, StreamError
-from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, ToolSchema, Usage
+from ecs_agent.errors import ProviderResponseError
+from ecs_agent.types import CompletionResult, Message, ToolCall, ToolSchema, Usage
 
 __all__ = [
-    "OpenAIStreamParser",
+    "EMBEDDING_PROVIDER",
+    "PROVIDER",
     "chat_request_body",
     "embedding_request_body",
+    "excerpt",
     "message_to_wire",
     "parse_chat_completion",
     "parse_embeddings",
-    "parse_stream",
     "parse_tool_arguments",
     "parse_usage",
     "tool_to_wire",
@@ -157,7 +152,8 @@ def embedding_request_body(
 # --------------------------------------------------------------------------- responses
 
 
-def _excerpt(value: Any) -> str:
+def excerpt(value: Any) -> str:
+    """``value`` as text (JSON for non-strings), cut at 300 characters for messages."""
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 300 else text[:300] + "..."
 
@@ -177,7 +173,7 @@ def parse_usage(data: Any) -> Usage | None:
         )
     except (TypeError, ValueError) as exc:
         raise ProviderResponseError(
-            f"usage has non-integer token counts: {_excerpt(data)}", provider=PROVIDER, body=data
+            f"usage has non-integer token counts: {excerpt(data)}", provider=PROVIDER, body=data
         ) from exc
 
 
@@ -203,14 +199,14 @@ def parse_tool_arguments(arguments: Any, *, call_id: str, name: str) -> dict[str
     except ValueError as exc:
         raise ProviderResponseError(
             f"tool call {call_id!r} ({name}) has arguments that are not valid JSON: "
-            f"{exc}; arguments were {_excerpt(arguments)}",
+            f"{exc}; arguments were {excerpt(arguments)}",
             provider=PROVIDER,
             body=arguments,
         ) from exc
     if not isinstance(parsed, dict):
         raise ProviderResponseError(
             f"tool call {call_id!r} ({name}) has arguments that are a JSON "
-            f"{type(parsed).__name__}, expected an object: {_excerpt(arguments)}",
+            f"{type(parsed).__name__}, expected an object: {excerpt(arguments)}",
             provider=PROVIDER,
             body=arguments,
         )
@@ -220,7 +216,7 @@ def parse_tool_arguments(arguments: Any, *, call_id: str, name: str) -> dict[str
 def _parse_tool_call(raw: Any, position: int) -> ToolCall:
     if not isinstance(raw, dict):
         raise ProviderResponseError(
-            f"message.tool_calls[{position}] is not an object: {_excerpt(raw)}",
+            f"message.tool_calls[{position}] is not an object: {excerpt(raw)}",
             provider=PROVIDER,
             body=raw,
         )
@@ -228,14 +224,14 @@ def _parse_tool_call(raw: Any, position: int) -> ToolCall:
     call_id = raw.get("id")
     if not isinstance(function, dict) or not isinstance(call_id, str):
         raise ProviderResponseError(
-            f"message.tool_calls[{position}] lacks an id or a function: {_excerpt(raw)}",
+            f"message.tool_calls[{position}] lacks an id or a function: {excerpt(raw)}",
             provider=PROVIDER,
             body=raw,
         )
     name = function.get("name")
     if not isinstance(name, str):
         raise ProviderResponseError(
-            f"tool call {call_id!r} has no function name: {_excerpt(raw)}",
+            f"tool call {call_id!r} has no function name: {excerpt(raw)}",
             provider=PROVIDER,
             body=raw,
         )
@@ -251,24 +247,24 @@ def parse_chat_completion(body: Any) -> CompletionResult:
     """
     if not isinstance(body, dict):
         raise ProviderResponseError(
-            f"expected a chat.completion object, got {_excerpt(body)}", provider=PROVIDER,
+            f"expected a chat.completion object, got {excerpt(body)}", provider=PROVIDER,
             body=body,
         )
     if "error" in body and "choices" not in body:
         raise ProviderResponseError(
-            f"the response is an error object: {_excerpt(body['error'])}", provider=PROVIDER,
+            f"the response is an error object: {excerpt(body['error'])}", provider=PROVIDER,
             body=body,
         )
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
         raise ProviderResponseError(
-            f"the response has no choices: {_excerpt(body)}", provider=PROVIDER, body=body
+            f"the response has no choices: {excerpt(body)}", provider=PROVIDER, body=body
         )
     choice = choices[0]
     message = choice.get("message") if isinstance(choice, dict) else None
     if not isinstance(message, dict):
         raise ProviderResponseError(
-            f"choices[0] has no message object: {_excerpt(choice)}", provider=PROVIDER,
+            f"choices[0] has no message object: {excerpt(choice)}", provider=PROVIDER,
             body=body,
         )
     content = message.get("content")
@@ -277,7 +273,7 @@ def parse_chat_completion(body: Any) -> CompletionResult:
         content = refusal if isinstance(refusal, str) else ""
     if not isinstance(content, str):
         raise ProviderResponseError(
-            f"choices[0].message.content is not a string: {_excerpt(content)}",
+            f"choices[0].message.content is not a string: {excerpt(content)}",
             provider=PROVIDER,
             body=body,
         )
@@ -286,7 +282,7 @@ def parse_chat_completion(body: Any) -> CompletionResult:
     if raw_calls:
         if not isinstance(raw_calls, list):
             raise ProviderResponseError(
-                f"choices[0].message.tool_calls is not a list: {_excerpt(raw_calls)}",
+                f"choices[0].message.tool_calls is not a list: {excerpt(raw_calls)}",
                 provider=PROVIDER,
                 body=body,
             )
@@ -300,180 +296,6 @@ def parse_chat_completion(body: Any) -> CompletionResult:
         ),
         usage=parse_usage(body.get("usage")),
     )
-
-
-# --------------------------------------------------------------------------- streams
-
-
-@dataclass(slots=True)
-class _PartialToolCall:
-    id: str | None = None
-    name: str = ""
-    arguments: list[str] = field(default_factory=list)
-
-
-class OpenAIStreamParser:
-    """Bytes of a streamed chat completion in, :class:`StreamDelta` values out.
-
-    Feed every received chunk to :meth:`feed` (chunks may be cut anywhere, even inside
-    a UTF-8 character), then call :meth:`close` when the byte stream ends. Text is
-    returned as soon as its frame is complete; tool calls, ``finish_reason`` and usage
-    are returned once, in a single final delta, when ``data: [DONE]`` arrives.
-
-    Raises :class:`StreamError` for an ``error`` object in a frame, a frame that is not
-    JSON, or (from :meth:`close`) a stream that ended with neither ``[DONE]`` nor a
-    ``finish_reason``; :class:`ProviderResponseError` for unparseable tool arguments.
-    """
-
-    __slots__ = ("_decoder", "_done", "_finish_reason", "_frames", "_tools", "_usage")
-
-    def __init__(self) -> None:
-        self._decoder = SSEDecoder()
-        self._done = False
-        self._finish_reason: str | None = None
-        self._usage: Usage | None = None
-        self._tools: dict[int, _PartialToolCall] = {}
-        self._frames = 0
-
-    @property
-    def done(self) -> bool:
-        """True once the final delta has been produced (later bytes are ignored)."""
-        return self._done
-
-    def feed(self, chunk: bytes) -> list[StreamDelta]:
-        """Decode ``chunk``; return the deltas it completed (possibly none)."""
-        if self._done:
-            return []
-        out: list[StreamDelta] = []
-        for event in self._decoder.feed(chunk):
-            self._event(event, out)
-            if self._done:
-                break
-        return out
-
-    def close(self) -> list[StreamDelta]:
-        """The byte stream ended: return what is left, or raise if it was cut short."""
-        out: list[StreamDelta] = []
-        if not self._done:
-            for event in self._decoder.flush():
-                self._event(event, out)
-                if self._done:
-                    break
-        if not self._done:
-            if self._finish_reason is None:
-                raise StreamError(
-                    f"the stream ended after {self._frames} frame(s) without a "
-                    "finish_reason or 'data: [DONE]': the connection was cut short",
-                    provider=PROVIDER,
-                )
-            out.append(self._final())
-        return out
-
-    # -- internals
-
-    def _event(self, event: ServerSentEvent, out: list[StreamDelta]) -> None:
-        data = event.data
-        if event.event == "error":
-            raise StreamError(f"the stream sent an error event: {_excerpt(data)}",
-                              provider=PROVIDER, body=data)
-        if data.strip() == "[DONE]":
-            out.append(self._final())
-            return
-        if not data.strip():
-            return
-        self._frames += 1
-        try:
-            chunk = json.loads(data)
-        except ValueError as exc:
-            raise StreamError(
-                f"stream frame {self._frames} is not JSON: {_excerpt(data)}",
-                provider=PROVIDER, body=data,
-            ) from exc
-        if not isinstance(chunk, dict):
-            raise StreamError(f"stream frame {self._frames} is not an object: {_excerpt(data)}",
-                              provider=PROVIDER, body=data)
-        error = chunk.get("error")
-        if error is not None:
-            message = error.get("message") if isinstance(error, dict) else error
-            raise StreamError(f"the stream carried an error: {_excerpt(message)}",
-                              provider=PROVIDER, body=chunk)
-        usage = chunk.get("usage")
-        if usage is not None:
-            self._usage = parse_usage(usage)
-        choices = chunk.get("choices")
-        if not isinstance(choices, list):
-            return
-        for choice in choices:  # the usage chunk has choices: [] (nothing to index)
-            if isinstance(choice, dict) and choice.get("index", 0) == 0:
-                self._choice(choice, out)
-
-    def _choice(self, choice: dict[str, Any], out: list[StreamDelta]) -> None:
-        delta = choice.get("delta")
-        if isinstance(delta, dict):
-            text = delta.get("content")
-            if not isinstance(text, str) or not text:
-                refusal = delta.get("refusal")
-                text = refusal if isinstance(refusal, str) else None
-            if text:
-                out.append(StreamDelta(content=text))
-            fragments = delta.get("tool_calls")
-            if isinstance(fragments, list):
-                for fragment in fragments:
-                    self._tool_fragment(fragment)
-        finish = choice.get("finish_reason")
-        if isinstance(finish, str) and finish:
-            self._finish_reason = finish
-
-    def _tool_fragment(self, fragment: Any) -> None:
-        if not isinstance(fragment, dict):
-            raise StreamError(f"a tool_calls fragment is not an object: {_excerpt(fragment)}",
-                              provider=PROVIDER, body=fragment)
-        index = fragment.get("index", 0)
-        if not isinstance(index, int):
-            raise StreamError(f"a tool_calls fragment has no integer index: "
-                              f"{_excerpt(fragment)}", provider=PROVIDER, body=fragment)
-        partial = self._tools.setdefault(index, _PartialToolCall())
-        call_id = fragment.get("id")
-        if isinstance(call_id, str) and call_id and partial.id is None:
-            partial.id = call_id
-        function = fragment.get("function")
-        if isinstance(function, dict):
-            name = function.get("name")
-            if isinstance(name, str):
-                partial.name += name
-            arguments = function.get("arguments")
-            if isinstance(arguments, str):
-                partial.arguments.append(arguments)
-
-    def _final(self) -> StreamDelta:
-        self._done = True
-        calls: list[ToolCall] = []
-        for index in sorted(self._tools):
-            partial = self._tools[index]
-            if partial.id is None or not partial.name:
-                raise StreamError(
-                    f"streamed tool call at index {index} never received its "
-                    f"{'id' if partial.id is None else 'function name'}",
-                    provider=PROVIDER,
-                )
-            arguments = parse_tool_arguments(
-                "".join(partial.arguments), call_id=partial.id, name=partial.name
-            )
-            calls.append(ToolCall(id=partial.id, name=partial.name, arguments=arguments))
-        finish = self._finish_reason
-        if finish is None:
-            finish = "tool_calls" if calls else "stop"
-        return StreamDelta(tool_calls=calls or None, finish_reason=finish, usage=self._usage)
-
-
-def parse_stream(chunks: Iterable[bytes]) -> list[StreamDelta]:
-    """Every delta of a complete streamed answer given as byte chunks."""
-    parser = OpenAIStreamParser()
-    out: list[StreamDelta] = []
-    for chunk in chunks:
-        out.extend(parser.feed(chunk))
-    out.extend(parser.close())
-    return out
 
 
 # --------------------------------------------------------------------------- embeddings
@@ -502,7 +324,7 @@ def _decode_vector(raw: Any, position: int) -> list[float]:
         return [float(v) for v in raw]
     raise ProviderResponseError(
         f"data[{position}].embedding is neither a base64 string nor a list of numbers: "
-        f"{_excerpt(raw)}",
+        f"{excerpt(raw)}",
         provider=EMBEDDING_PROVIDER,
     )
 
@@ -516,7 +338,7 @@ def parse_embeddings(body: Any, *, expected: int) -> list[list[float]]:
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         raise ProviderResponseError(
-            f"expected an object with a 'data' list, got {_excerpt(body)}",
+            f"expected an object with a 'data' list, got {excerpt(body)}",
             provider=EMBEDDING_PROVIDER, body=body,
         )
     by_index: dict[int, list[float]] = {}
@@ -524,7 +346,7 @@ def parse_embeddings(body: Any, *, expected: int) -> list[list[float]]:
         index = item.get("index", position) if isinstance(item, dict) else None
         if not isinstance(index, int) or isinstance(index, bool):
             raise ProviderResponseError(
-                f"data[{position}] has no integer index: {_excerpt(item)}",
+                f"data[{position}] has no integer index: {excerpt(item)}",
                 provider=EMBEDDING_PROVIDER, body=body,
             )
         if index in by_index:

@@ -37,19 +37,11 @@ import collections
 import json
 import logging
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any
 
 import httpx
 
-from ecs_agent._http import (
-    Timeouts,
-    build_client,
-    raise_for_status,
-    raise_request_error,
-    scrub,
-    send,
-)
+from ecs_agent._http import Timeouts, raise_request_error, scrub
 from ecs_agent._sse import ServerSentEvent, SSEDecoder
 from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, ChatOutcome, dispatch_chat
@@ -60,6 +52,7 @@ from ecs_agent.providers._anthropic_wire import (
     result_from_wire,
     structured_output_tool,
 )
+from ecs_agent.providers._http_provider import AsyncCloseable, HTTPProvider, read_body
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
 
 __all__ = ["ClaudeProvider"]
@@ -82,7 +75,7 @@ ERROR_STATUS = {
 }
 
 
-class ClaudeProvider:
+class ClaudeProvider(HTTPProvider):
     """Chat with Claude models through Anthropic's Messages API.
 
     ``client`` / ``transport`` inject an ``httpx.AsyncClient`` or transport (tests,
@@ -108,18 +101,17 @@ class ClaudeProvider:
         if max_tokens < 1:
             raise ValueError(f"ClaudeProvider max_tokens must be >= 1, got {max_tokens}")
         self.api_key = api_key
-        self.base_url = base_url.rstrip("/")
         self.model = model
         self.max_tokens = max_tokens
-        self._owns_client = client is None
-        self._client = build_client(
-            base_url=self.base_url,
-            headers={},
-            timeouts=Timeouts(connect=connect_timeout, read=read_timeout,
-                              write=write_timeout, pool=pool_timeout),
-            client=client,
-            transport=transport,
-        )
+        self._init_http(base_url, Timeouts(connect=connect_timeout, read=read_timeout,
+                                           write=write_timeout, pool=pool_timeout),
+                        client, transport)
+
+    provider_name = PROVIDER
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        return (self.api_key,)
 
     def __repr__(self) -> str:
         return f"ClaudeProvider(model={self.model!r}, base_url={self.base_url!r})"
@@ -150,56 +142,23 @@ class ClaudeProvider:
 
         call = ChatCall(provider=PROVIDER, model=self.model, messages=messages, tools=tools,
                         stream=stream, response_format=response_format,
-                        secrets=(self.api_key,))
+                        secrets=self._secrets)
         return await dispatch_chat(call, live)
 
-    async def aclose(self) -> None:
-        """Close the HTTP client (unless it was injected)."""
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> ClaudeProvider:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def _post(self, body: dict[str, Any]) -> httpx.Response:
-        request = self._client.build_request(
-            "POST",
-            f"{self.base_url}/v1/messages",
-            json=body,
-            headers={
-                "x-api-key": self.api_key,
-                "anthropic-version": ANTHROPIC_VERSION,
-                "content-type": "application/json",
-                "accept": "text/event-stream" if body.get("stream") else "application/json",
-            },
-        )
-        try:
-            response = await send(PROVIDER, self._client, request)
-        except httpx.RequestError as exc:
-            raise_request_error(PROVIDER, exc, (self.api_key,))
-        await raise_for_status(PROVIDER, response, (self.api_key,))
-        return response
+        return await self._post_json("/v1/messages", body, {
+            "x-api-key": self.api_key,
+            "anthropic-version": ANTHROPIC_VERSION,
+            "content-type": "application/json",
+            "accept": "text/event-stream" if body.get("stream") else "application/json",
+        })
 
     async def _complete_live(self, body: dict[str, Any], name: str | None) -> CompletionResult:
-        response = await self._post(body)
-        try:
-            raw = await response.aread()
-        except httpx.RequestError as exc:
-            raise_request_error(PROVIDER, exc, (self.api_key,))
-        finally:
-            await response.aclose()
+        raw = await read_body(PROVIDER, await self._post(body), self._secrets)
         try:
             result, _ = result_from_wire(json.loads(raw), name)
         except ValueError as exc:
-            message = scrub(f"unreadable /v1/messages answer: {exc}", (self.api_key,))
+            message = scrub(f"unreadable /v1/messages answer: {exc}", self._secrets)
             logger.error("%s: %s", PROVIDER, message)
             raise ProviderResponseError(message, provider=PROVIDER,
                                         body=raw[:2000].decode("utf-8", "replace")) from exc
@@ -207,12 +166,12 @@ class ClaudeProvider:
 
     async def _stream_live(self, body: dict[str, Any], name: str | None) -> _ClaudeDeltaStream:
         response = await self._post(body)
-        stream = _ClaudeDeltaStream(response, ClaudeStreamState(name), (self.api_key,))
+        stream = _ClaudeDeltaStream(response, ClaudeStreamState(name), self._secrets)
         await stream.open()
         return stream
 
 
-class _ClaudeDeltaStream:
+class _ClaudeDeltaStream(AsyncCloseable):
     """The iterator ``complete(stream=True)`` returns; ``aclose()`` closes the response."""
 
     def __init__(

@@ -8,21 +8,19 @@ OpenAI-compatible servers are accepted too. Inputs are sent in batches of
 
 from __future__ import annotations
 
-from types import TracebackType
-
 import httpx
 
-from ecs_agent._http import Timeouts, build_client, raise_for_status, raise_request_error, send
+from ecs_agent._http import Timeouts
 from ecs_agent.intercept import EmbedCall, dispatch_embed
+from ecs_agent.providers._http_provider import HTTPProvider, check_api_key, read_json
 from ecs_agent.providers._openai_wire import embedding_request_body, parse_embeddings
-from ecs_agent.providers.openai_provider import read_json
 
 __all__ = ["OpenAIEmbeddingProvider"]
 
 PROVIDER = "openai-embedding"
 
 
-class OpenAIEmbeddingProvider:
+class OpenAIEmbeddingProvider(HTTPProvider):
     """Embeds texts with an OpenAI embedding model (``text-embedding-3-small`` by default).
 
     ``dimensions`` asks the text-embedding-3 models for shorter vectors. ``client`` or
@@ -44,11 +42,7 @@ class OpenAIEmbeddingProvider:
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        if not isinstance(api_key, str) or not api_key:
-            raise ValueError(
-                "api_key must be a non-empty string (for a server that checks no key, pass "
-                "any placeholder such as 'sk-local')"
-            )
+        api_key = check_api_key(api_key)
         if not model:
             raise ValueError("model must be a non-empty string such as 'text-embedding-3-small'")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -59,14 +53,17 @@ class OpenAIEmbeddingProvider:
             raise ValueError(f"dimensions must be a positive integer or None, got {dimensions!r}")
         self._api_key = api_key
         self.model = model
-        self.base_url = base_url.rstrip("/")
         self.batch_size = batch_size
         self.dimensions = dimensions
         self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout,
                                  write=write_timeout, pool=pool_timeout)
-        self._owns_client = client is None
-        self._client = build_client(base_url=self.base_url, headers={}, timeouts=self.timeouts,
-                                    client=client, transport=transport)
+        self._init_http(base_url, self.timeouts, client, transport)
+
+    provider_name = PROVIDER
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._api_key,)
 
     def __repr__(self) -> str:
         return f"OpenAIEmbeddingProvider(model={self.model!r}, base_url={self.base_url!r})"
@@ -93,35 +90,10 @@ class OpenAIEmbeddingProvider:
         return vectors
 
     async def _embed_batch(self, texts: list[str]) -> list[list[float]]:
-        secrets = (self._api_key,)
-        request = self._client.build_request(
-            "POST",
-            f"{self.base_url}/embeddings",
-            json=embedding_request_body(model=self.model, texts=texts,
-                                        dimensions=self.dimensions),
-            headers={"Authorization": f"Bearer {self._api_key}",
-                     "Accept": "application/json"},
-        )
-        try:
-            response = await send(PROVIDER, self._client, request)
-        except httpx.RequestError as exc:
-            raise_request_error(PROVIDER, exc, secrets)
-        await raise_for_status(PROVIDER, response, secrets)
-        return parse_embeddings(await read_json(PROVIDER, response, secrets),
+        body = embedding_request_body(model=self.model, texts=texts, dimensions=self.dimensions)
+        response = await self._post_json("/embeddings", body, {
+            "Authorization": f"Bearer {self._api_key}",
+            "Accept": "application/json",
+        })
+        return parse_embeddings(await read_json(PROVIDER, response, self._secrets),
                                 expected=len(texts))
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this provider built it (an injected one is yours)."""
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> OpenAIEmbeddingProvider:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

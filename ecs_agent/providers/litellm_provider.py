@@ -26,12 +26,12 @@ import importlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any
 
 from ecs_agent._http import scrub
 from ecs_agent.errors import MissingDependencyError, ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, ChatOutcome, dispatch_chat
+from ecs_agent.providers._http_provider import AsyncCloseable
 from ecs_agent.providers._litellm_wire import (
     PROVIDER,
     RESERVED_KWARGS,
@@ -39,7 +39,8 @@ from ecs_agent.providers._litellm_wire import (
     chunk_to_sse,
     http_error_from_litellm,
 )
-from ecs_agent.providers._openai_wire import OpenAIStreamParser, parse_chat_completion
+from ecs_agent.providers._openai_stream import OpenAIStreamParser
+from ecs_agent.providers._openai_wire import parse_chat_completion
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
 
 __all__ = ["LiteLLMProvider", "import_litellm"]
@@ -79,7 +80,7 @@ def _relabel(exc: ProviderResponseError) -> ProviderResponseError:
     return type(exc)(text, provider=PROVIDER, body=exc.body)
 
 
-class LiteLLMProvider:
+class LiteLLMProvider(AsyncCloseable):
     """Chat through ``litellm.acompletion``; ``**kwargs`` are passed to every call.
 
     ``base_url`` is LiteLLM's ``api_base``. Example::
@@ -152,17 +153,6 @@ class LiteLLMProvider:
     async def aclose(self) -> None:
         """Nothing to close: LiteLLM owns its HTTP clients (kept for a uniform API)."""
 
-    async def __aenter__(self) -> LiteLLMProvider:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def _call(self, kwargs: dict[str, Any]) -> Any:
         try:
             return await self._litellm.acompletion(**kwargs)
@@ -179,7 +169,7 @@ class LiteLLMProvider:
         return mapped if mapped is not None else exc
 
 
-class _LiteLLMDeltaStream:
+class _LiteLLMDeltaStream(AsyncCloseable):
     """The iterator ``complete(stream=True)`` returns; ``aclose()`` closes LiteLLM's stream."""
 
     def __init__(self, chunks: Any, provider: LiteLLMProvider) -> None:

@@ -14,30 +14,25 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from types import TracebackType
 from typing import Any, Literal, overload
 
 import httpx
 
-from ecs_agent._http import (
-    Timeouts,
-    build_client,
-    raise_for_status,
-    raise_request_error,
-    scrub,
-    send,
-)
-from ecs_agent.errors import ProviderResponseError, StreamError
+from ecs_agent._http import Timeouts, raise_request_error, scrub
+from ecs_agent.errors import StreamError
 from ecs_agent.intercept import ChatCall, dispatch_chat
-from ecs_agent.providers._openai_wire import (
-    OpenAIStreamParser,
-    chat_request_body,
-    parse_chat_completion,
+from ecs_agent.providers._http_provider import (
+    AsyncCloseable,
+    HTTPProvider,
+    check_api_key,
+    read_json,
 )
+from ecs_agent.providers._openai_stream import OpenAIStreamParser
+from ecs_agent.providers._openai_wire import chat_request_body, parse_chat_completion
 from ecs_agent.providers._schema import pydantic_to_response_format
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
 
-__all__ = ["OpenAIProvider", "OpenAIStream", "pydantic_to_response_format"]
+__all__ = ["OpenAIProvider", "OpenAIStream", "pydantic_to_response_format", "read_json"]
 
 logger = logging.getLogger("ecs_agent.openai")
 
@@ -45,34 +40,7 @@ PROVIDER = "openai"
 DRAIN_SECONDS = 1.0
 
 
-def _check_key(api_key: object) -> str:
-    if not isinstance(api_key, str) or not api_key:
-        raise ValueError(
-            "api_key must be a non-empty string (for a server that checks no key, pass any "
-            "placeholder such as 'sk-local')"
-        )
-    return api_key
-
-
-async def read_json(provider: str, response: httpx.Response, secrets: tuple[str, ...]) -> Any:
-    """Read a whole JSON response body (closing the response); errors are typed."""
-    try:
-        body = await response.aread()
-    except httpx.RequestError as exc:
-        raise_request_error(provider, exc, secrets)
-    finally:
-        await response.aclose()
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        excerpt = scrub(body[:300].decode("utf-8", errors="replace"), secrets)
-        raise ProviderResponseError(
-            f"HTTP {response.status_code} from {response.request.url} is not JSON: {excerpt!r}",
-            provider=provider,
-        ) from exc
-
-
-class OpenAIStream:
+class OpenAIStream(AsyncCloseable):
     """The async iterator of deltas that ``complete(..., stream=True)`` returns.
 
     Reads the HTTP response as it arrives (nothing is buffered: each text delta reaches
@@ -143,19 +111,8 @@ class OpenAIStream:
         finally:
             await self._response.aclose()
 
-    async def __aenter__(self) -> OpenAIStream:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-class OpenAIProvider:
+class OpenAIProvider(HTTPProvider):
     """A chat model behind the OpenAI chat-completions API.
 
     ``client`` (an ``httpx.AsyncClient`` you own) or ``transport`` may be injected;
@@ -177,16 +134,19 @@ class OpenAIProvider:
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._api_key = _check_key(api_key)
+        self._api_key = check_api_key(api_key)
         if not model:
             raise ValueError("model must be a non-empty string such as 'gpt-4o-mini'")
-        self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout,
                                  write=write_timeout, pool=pool_timeout)
-        self._owns_client = client is None
-        self._client = build_client(base_url=self.base_url, headers={}, timeouts=self.timeouts,
-                                    client=client, transport=transport)
+        self._init_http(base_url, self.timeouts, client, transport)
+
+    provider_name = PROVIDER
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._api_key,)
 
     def __repr__(self) -> str:
         return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r})"
@@ -243,21 +203,11 @@ class OpenAIProvider:
     ) -> CompletionResult | AsyncIterator[StreamDelta]:
         body = chat_request_body(model=self.model, messages=messages, tools=tools,
                                  stream=stream, response_format=response_format)
-        request = self._client.build_request(
-            "POST",
-            f"{self.base_url}/chat/completions",
-            json=body,
-            headers={
-                "Authorization": f"Bearer {self._api_key}",
-                "Accept": "text/event-stream" if stream else "application/json",
-            },
-        )
-        secrets = (self._api_key,)
-        try:
-            response = await send(PROVIDER, self._client, request)
-        except httpx.RequestError as exc:
-            raise_request_error(PROVIDER, exc, secrets)
-        await raise_for_status(PROVIDER, response, secrets)
+        response = await self._post_json("/chat/completions", body, {
+            "Authorization": f"Bearer {self._api_key}",
+            "Accept": "text/event-stream" if stream else "application/json",
+        })
+        secrets = self._secrets
         if not stream:
             return parse_chat_completion(await read_json(PROVIDER, response, secrets))
         content_type = response.headers.get("content-type", "")
@@ -271,19 +221,3 @@ class OpenAIProvider:
                 provider=PROVIDER, body=data,
             )
         return OpenAIStream(response, secrets)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this provider built it (an injected one is yours)."""
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> OpenAIProvider:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -15,7 +15,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecs_agent.providers._openai_wire import parse_chat_completion, parse_stream
+from ecs_agent.providers._openai_stream import parse_stream
+from ecs_agent.providers._openai_wire import parse_chat_completion
 from ecs_agent.types import StreamDelta
 from pytest_ecs_agent.loopback import wire
 

@@ -9,12 +9,11 @@ import pytest
 from pydantic import BaseModel
 
 from ecs_agent.errors import ProviderResponseError, StreamError
+from ecs_agent.providers._openai_stream import OpenAIStreamParser, parse_stream
 from ecs_agent.providers._openai_wire import (
-    OpenAIStreamParser,
     chat_request_body,
     message_to_wire,
     parse_chat_completion,
-    parse_stream,
     parse_tool_arguments,
 )
 from ecs_agent.types import Message, StreamDelta, ToolCall, ToolSchema, Usage
