@@ -13,6 +13,10 @@ The cassettes land in ``cassettes/examples/test_agent/``. To record against the 
 APIs instead, skip this script and run ``pytest examples --llm-record-mode=rewrite``
 with ``OPENAI_API_KEY`` and ``ANTHROPIC_API_KEY`` set.
 
+The server listens on a fixed port (``--port``, default 43663) because the recorded HTTP
+exchanges keep the URL they were sent to: re-recording on the same port gives
+byte-identical cassettes (``git diff cassettes`` stays empty when nothing changed).
+
 The embeddings are a bag-of-words hash (deterministic, and similar texts get similar
 vectors), so retrieval over the recorded vectors finds the right handbook note.
 """
@@ -35,12 +39,14 @@ from agent import HANDBOOK  # noqa: E402
 
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire  # noqa: E402
 
-__all__ = ["SCRIPT", "embed_text", "main"]
+__all__ = ["PORT", "SCRIPT", "embed_text", "main"]
 
 CHAT = "/v1/chat/completions"
 EMBEDDINGS = "/v1/embeddings"
 MESSAGES = "/v1/messages"
 DIMENSIONS = 256
+PORT = 43663
+"""The loopback port the committed cassettes were recorded on (their URLs hold it)."""
 _STOPWORDS = frozenset({"a", "an", "and", "are", "do", "does", "for", "get", "how", "in", "is",
                         "many", "of", "on", "or", "per", "the", "to", "what"})
 ToolSpec = list[tuple[str, str, dict[str, str]]]
@@ -134,8 +140,19 @@ SCRIPT: dict[str, list[tuple[str, Reply]]] = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], epilog="Other arguments are passed to pytest.")
-    _, pytest_args = parser.parse_known_args(argv)
-    with LoopbackServer() as server:
+    parser.add_argument("--port", type=int, default=PORT,
+                        help=f"loopback port to record on (default {PORT}: the port in the "
+                             "committed cassettes' URLs; 0 picks a free one)")
+    args, pytest_args = parser.parse_known_args(argv)
+    try:
+        server = LoopbackServer(port=args.port).start()
+    except (OSError, AttributeError) as exc:  # AttributeError: the server's failed-bind cleanup
+        reason = exc.strerror if isinstance(exc, OSError) else "address in use?"
+        print(f"record_cassettes: cannot listen on 127.0.0.1:{args.port} ({reason}); "
+              "free the port or pass --port N (the cassettes' URLs will then change)",
+              file=sys.stderr)
+        return 2
+    with server:
         for replies in SCRIPT.values():
             for path, reply in replies:
                 server.enqueue(reply, path=path)

@@ -30,7 +30,7 @@ from ecs_agent.intercept import ChatCall, EmbedCall
 from ecs_agent.types import CompletionResult, StreamDelta
 from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction
 from pytest_ecs_agent.matching import MatchOptions, request_key
-from pytest_ecs_agent.outcomes import DeltaStream, error_to_dict
+from pytest_ecs_agent.outcomes import DeltaStream, copy_json, error_to_dict
 from pytest_ecs_agent.wire_replay import ExchangeRecord
 
 __all__ = [
@@ -49,7 +49,7 @@ def chat_request(call: ChatCall) -> dict[str, Any]:
         "messages": [message.to_dict() for message in call.messages],
         "tools": None if call.tools is None else [tool.to_dict() for tool in call.tools],
         "stream": bool(call.stream),
-        "response_format": call.response_format,
+        "response_format": copy_json(call.response_format),  # the caller may mutate theirs
     }
 
 

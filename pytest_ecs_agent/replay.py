@@ -24,7 +24,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from pathlib import Path
 from typing import Any
 
-from ecs_agent.intercept import ChatOutcome
+from ecs_agent.intercept import ChatCall, ChatOutcome, EmbedCall
 from ecs_agent.providers.fake_embedding_provider import FakeEmbeddingProvider
 from ecs_agent.providers.fake_provider import FakeCall, FakeProvider
 from ecs_agent.types import CompletionResult, StreamDelta
@@ -38,11 +38,11 @@ from pytest_ecs_agent.matching import (
 )
 from pytest_ecs_agent.outcomes import (
     DeltaStream,
-    copy_json,
     delta_from_dict,
     error_from_dict,
     result_from_dict,
 )
+from pytest_ecs_agent.recording import chat_request, embed_request
 
 __all__ = [
     "CassetteEmbeddingProvider",
@@ -189,13 +189,25 @@ def _interactions(source: Cassette | Sequence[Interaction]) -> tuple[list[Intera
     return list(source), None
 
 
-def _only(pairs: set[tuple[str, str]], kind: str, cls: str) -> tuple[str, str] | None:
-    if len(pairs) > 1:
-        listed = ", ".join(f"provider={p!r} model={m!r}" for p, m in sorted(pairs))
-        raise ValueError(
-            f"{cls}: the cassette holds {kind} interactions of several providers/models "
-            f"({listed}); pass provider= and model= to choose one")
-    return next(iter(pairs)) if pairs else None
+def _choose(interactions: Sequence[Interaction], kind: str, provider: str | None,
+            model: str | None, cls: str) -> tuple[str, str]:
+    """The (provider, model) a replaying fake serves: the given ones, or the only ones
+    the cassette's ``kind`` interactions hold (``"unknown"`` when it holds none)."""
+    if provider is None or model is None:
+        pairs = {(i.provider, str(i.request.get("model"))) for i in interactions
+                 if i.kind == kind and (provider is None or i.provider == provider)
+                 and (model is None or str(i.request.get("model")) == model)}
+        if len(pairs) > 1:
+            listed = ", ".join(f"provider={p!r} model={m!r}" for p, m in sorted(pairs))
+            raise ValueError(
+                f"{cls}: the cassette holds {kind} interactions of several providers/models "
+                f"({listed}); pass provider= and model= to choose one")
+        if pairs:
+            found = next(iter(pairs))
+            provider = found[0] if provider is None else provider
+            model = found[1] if model is None else model
+    return (provider if provider is not None else "unknown",
+            model if model is not None else "unknown")
 
 
 class CassetteProvider(FakeProvider):
@@ -219,16 +231,8 @@ class CassetteProvider(FakeProvider):
         self.index = index if index is not None else InteractionIndex(interactions, match)
         self.record_mode = record_mode
         self._sleep = sleep
-        pairs = {(i.provider, str(i.request.get("model"))) for i in interactions
-                 if i.kind == "chat" and (provider is None or i.provider == provider)}
-        if provider is None or model is None:
-            found = _only(pairs if model is None else {p for p in pairs if p[1] == model},
-                          "chat", type(self).__name__)
-            if found is not None:
-                provider = found[0] if provider is None else provider
-                model = found[1] if model is None else model
-        self.provider_name = provider if provider is not None else "unknown"
-        self.model = model if model is not None else "unknown"
+        self.provider_name, self.model = _choose(interactions, "chat", provider, model,
+                                                 type(self).__name__)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteProvider:
@@ -236,13 +240,9 @@ class CassetteProvider(FakeProvider):
         return cls(load_cassette(path), **kwargs)
 
     async def respond(self, call: FakeCall) -> CompletionResult | AsyncIterator[StreamDelta]:
-        request = {
-            "model": self.model,
-            "messages": [message.to_dict() for message in call.messages],
-            "tools": None if call.tools is None else [tool.to_dict() for tool in call.tools],
-            "stream": bool(call.stream),
-            "response_format": copy_json(call.response_format),
-        }
+        request = chat_request(ChatCall(
+            provider=self.provider_name, model=self.model, messages=call.messages,
+            tools=call.tools, stream=call.stream, response_format=call.response_format))
         hit = self.index.take("chat", self.provider_name, request)
         if hit is None:
             raise mismatch_error(self.index, "chat", self.provider_name, request,
@@ -270,16 +270,8 @@ class CassetteEmbeddingProvider(FakeEmbeddingProvider):
         super().__init__(dimension=dimension)
         self.index = index if index is not None else InteractionIndex(interactions, match)
         self.record_mode = record_mode
-        pairs = {(i.provider, str(i.request.get("model"))) for i in interactions
-                 if i.kind == "embed" and (provider is None or i.provider == provider)}
-        if provider is None or model is None:
-            found = _only(pairs if model is None else {p for p in pairs if p[1] == model},
-                          "embed", type(self).__name__)
-            if found is not None:
-                provider = found[0] if provider is None else provider
-                model = found[1] if model is None else model
-        self.provider_name = provider if provider is not None else "unknown"
-        self.model = model if model is not None else "unknown"
+        self.provider_name, self.model = _choose(interactions, "embed", provider, model,
+                                                 type(self).__name__)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteEmbeddingProvider:
@@ -289,7 +281,8 @@ class CassetteEmbeddingProvider(FakeEmbeddingProvider):
     async def embed(self, texts: list[str]) -> list[list[float]]:
         checked = _check_texts(texts)
         self.calls.append(checked)
-        request = {"model": self.model, "input": checked}
+        request = embed_request(EmbedCall(provider=self.provider_name, model=self.model,
+                                          texts=checked))
         hit = self.index.take("embed", self.provider_name, request)
         if hit is None:
             raise mismatch_error(self.index, "embed", self.provider_name, request,

@@ -403,14 +403,18 @@ class CassetteSession:
     def finish(self, failed: bool = False) -> SessionStats:
         """Write what was recorded (see the record modes); returns :attr:`stats`.
 
-        Nothing is written when nothing was recorded, nor in ``rewrite`` mode when the
-        test failed. Calling it again does nothing.
+        Nothing is written when nothing was recorded (except in ``rewrite`` mode: a passing
+        test that made no call empties an existing cassette), nor in ``rewrite`` mode when
+        the test failed. Calling it again does nothing.
         """
         if self._finished:
             return self.stats
         self._finished = True
         new = [p.to_interaction() for p in self._recorded if p.recorded]
-        if not new or (self.record_mode == "rewrite" and failed):
+        if self.record_mode == "rewrite":
+            if failed or (not new and not self.path.exists()):
+                return self.stats
+        elif not new:
             return self.stats
         from pytest_ecs_agent.storage import update_cassette
 

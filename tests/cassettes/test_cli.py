@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from pytest_ecs_agent.cassette import Cassette, Interaction, save_cassette
@@ -96,8 +98,9 @@ def test_check_with_nothing_to_check_is_an_error(tmp_path: Path) -> None:
 def test_console_script_is_installed(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     save_cassette(Cassette(path=path, interactions=[_chat()]))
-    exe = shutil.which("ecs-cassette")
-    assert exe is not None, "the ecs-cassette console script is not on PATH"
+    # Installed beside the interpreter (the venv's bin), whether or not the venv is on PATH.
+    exe = shutil.which("ecs-cassette", path=os.path.dirname(sys.executable))
+    assert exe is not None, f"the ecs-cassette console script is not beside {sys.executable}"
     done = subprocess.run([exe, "check", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 cassette(s) checked, 0 with problems" in done.stdout

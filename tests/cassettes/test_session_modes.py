@@ -133,6 +133,30 @@ async def test_failed_test_still_saves_in_recording_modes(tmp_path: Path) -> Non
         assert contents(path) == ["a #1"]
 
 
+async def test_a_failed_test_never_truncates_an_existing_cassette(tmp_path: Path) -> None:
+    # The test fails after its first call: what it did not get to re-record is kept.
+    for mode in ("new_episodes", "all"):
+        path = tmp_path / f"{mode}.yaml"
+        await record(path, "once", "a", "b", "c")
+        session, _ = await record(path, mode, "b", "z", failed=True)
+        assert session.stats.written, mode
+        expected = {"new_episodes": ["a #1", "b #2", "c #3", "z #1"],  # b replayed
+                    "all": ["a #1", "b #1", "c #3", "z #2"]}[mode]
+        assert contents(path) == expected, mode
+
+
+async def test_rewrite_of_a_passing_test_without_calls_empties_the_cassette(
+        tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    await record(path, "once", "a")
+    failed, _ = await record(path, "rewrite", failed=True)
+    assert not failed.stats.written and contents(path) == ["a #1"]
+    passed, _ = await record(path, "rewrite")
+    assert passed.stats.written and contents(path) == []
+    replay, _ = await record(path, "none")
+    assert replay.stats.unused == 0
+
+
 async def test_nothing_recorded_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     session = CassetteSession(path, record_mode="rewrite")
