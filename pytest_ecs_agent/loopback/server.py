@@ -46,6 +46,10 @@ class LoopbackServer:
     general queue; with nothing queued, ``echo`` answers any valid request, else the
     server answers 500 saying no reply was scripted. Requests to the known endpoints are
     validated like the real APIs unless ``validate`` is false.
+
+    ``port`` 0 (the default) binds an ephemeral port; a fixed port gives a stable URL
+    (a recording script, an SDK configured elsewhere). It is reusable right after a
+    previous server on it closed; a port still in use raises :class:`OSError` naming it.
     """
 
     def __init__(
@@ -60,6 +64,12 @@ class LoopbackServer:
         self.echo = echo
         self.echo_tools = echo_tools
         self.validate = validate
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise TypeError(f"LoopbackServer: port must be an int (0 for an ephemeral port), "
+                            f"got {type(port).__name__} {port!r}")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"LoopbackServer: port must be 0 (ephemeral) or 1-65535, "
+                             f"got {port}")
         self._host = host
         self._port = port
         self._lock = threading.Lock()
@@ -75,12 +85,22 @@ class LoopbackServer:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> LoopbackServer:
-        """Bind an ephemeral port and serve in a background thread; returns ``self``."""
+        """Bind the port (ephemeral by default) and serve in a background thread.
+
+        Returns ``self``. Raises :class:`OSError` naming the address when it cannot bind.
+        """
         if self._closed:
             raise RuntimeError("LoopbackServer: cannot start a closed server; create a new one")
         if self._httpd is not None:
             return self
-        self._httpd = _HTTPServer((self._host, self._port), self)
+        try:
+            self._httpd = _HTTPServer((self._host, self._port), self)
+        except OSError as exc:
+            raise OSError(
+                exc.errno,
+                f"LoopbackServer: cannot listen on {self._host}:{self._port} ({exc.strerror}); "
+                "another process holds it: pick a free port, or port=0 for an ephemeral one",
+            ) from exc
         self._thread = threading.Thread(
             target=self._httpd.serve_until_closed,
             name=f"loopback-server-{self._httpd.server_address[1]}",
@@ -255,8 +275,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self._live_lock = threading.Lock()
         self._workers: set[threading.Thread] = set()
         self._connections: set[socket.socket] = set()
-        self._wake_r, self._wake_w = socket.socketpair()
         super().__init__(address, _Handler)
+        self._wake_r, self._wake_w = socket.socketpair()
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.socket, selectors.EVENT_READ)
         self._selector.register(self._wake_r, selectors.EVENT_READ)
@@ -274,6 +294,9 @@ class _HTTPServer(ThreadingHTTPServer):
             self._wake_w.send(b"x")
 
     def server_close(self) -> None:
+        if not hasattr(self, "_selector"):  # the bind failed inside TCPServer.__init__
+            super().server_close()
+            return
         self._selector.close()
         super().server_close()
         self._wake_r.close()
