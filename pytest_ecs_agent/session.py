@@ -30,6 +30,7 @@ update_cassette` (atomic, file-locked, merged with what another process wrote).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -191,7 +192,7 @@ class CassetteSession:
         self._loaded: Cassette | None = None
         self._index: InteractionIndex | None = None
         self._recorded: list[PendingInteraction] = []
-        self._secrets: set[str] = set()
+        self._redactor = Redactor(self.redaction)
         self._replayed = 0
         self._written = False
         self._finished = False
@@ -232,11 +233,14 @@ class CassetteSession:
             self._index = InteractionIndex(self._loaded.interactions, self.match)
         return self._index
 
-    def _redactor(self) -> Redactor:
-        return Redactor(self.redaction, extra_secrets=self._secrets)
+    def _note_secrets(self, secrets: tuple[str, ...] = ()) -> None:
+        """Scrub ``secrets`` and the configured variables' current values from now on
+        (a fixture may set a key after the session opened)."""
+        env = (os.environ.get(name, "") for name in self.redaction.env_vars)
+        self._redactor.add_secrets([*secrets, *env])
 
     def _scrub(self, text: str) -> str:
-        return self._redactor().scrub_text(text)
+        return self._redactor.scrub_text(text)
 
     # ----------------------------------------------------------------- public API
     @contextmanager
@@ -282,8 +286,9 @@ class CassetteSession:
         """Serve ``call`` from the cassette, or record it live (see the record modes)."""
         if _active.get() is not None:  # a provider called inside a call being handled
             return await live()
-        self._secrets.update(call.secrets)
-        request = chat_request(call)
+        self._note_secrets(call.secrets)
+        # Matched as written: a secret in a prompt is on disk as the placeholder.
+        request = self._redactor.scrub_value(chat_request(call))
         hit = self._lookup("chat", call.provider, request)
         if hit is None:
             return await self._record_chat(call, request, live)
@@ -297,8 +302,8 @@ class CassetteSession:
         """Serve ``call`` from the cassette, or record it live."""
         if _active.get() is not None:
             return await live()
-        self._secrets.update(call.secrets)
-        request = embed_request(call)
+        self._note_secrets(call.secrets)
+        request = self._redactor.scrub_value(embed_request(call))
         hit = self._lookup("embed", call.provider, request)
         if hit is None:
             pending = self._pending("embed", call.provider, request, call.secrets)
@@ -418,10 +423,11 @@ class CassetteSession:
             return self.stats
         from pytest_ecs_agent.storage import update_cassette
 
+        self._note_secrets()
         update_cassette(self.path,
                         lambda current: merge_recorded(current, new, path=self.path,
                                                        record_mode=self.record_mode,
                                                        match=self.match),
-                        redactor=self._redactor())
+                        redactor=self._redactor)
         self._written = True
         return self.stats

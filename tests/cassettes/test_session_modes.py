@@ -12,7 +12,7 @@ from ecs_agent.providers import EmbeddingProvider, FakeEmbeddingProvider, FakePr
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema, Usage
 from pytest_ecs_agent.cassette import load_cassette
 from pytest_ecs_agent.errors import CassetteMismatchError, CassetteNotFoundError
-from pytest_ecs_agent.session import CassetteSession, MatchOptions
+from pytest_ecs_agent.session import CassetteSession, MatchOptions, RedactionOptions
 
 
 def answer(text: str) -> CompletionResult:
@@ -155,6 +155,29 @@ async def test_rewrite_of_a_passing_test_without_calls_empties_the_cassette(
     assert passed.stats.written and contents(path) == []
     replay, _ = await record(path, "none")
     assert replay.stats.unused == 0
+
+
+async def test_a_secret_in_the_prompt_matches_its_redacted_recording(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cassette holds the placeholder; the live request holds the secret.
+    token = "tok-in-prompt-5e4d3c2b1a09"
+    monkeypatch.setenv("MY_TOKEN", token)
+    path = tmp_path / "c.yaml"
+    redact = RedactionOptions(env_vars=("MY_TOKEN",))
+
+    async def run(mode: str) -> CassetteSession:
+        session = CassetteSession(path, record_mode=mode, redact=redact)
+        wrapped = session.wrap(Counting(), name="mine")
+        await wrapped.complete(ask(f"use {token}"))
+        session.finish()
+        return session
+
+    await run("once")
+    assert token not in path.read_text()
+    replay = await run("none")
+    assert replay.stats.replayed == 1
+    await run("all")
+    assert len(load_cassette(path).interactions) == 1  # replaced, not appended
 
 
 async def test_nothing_recorded_writes_nothing(tmp_path: Path) -> None:
