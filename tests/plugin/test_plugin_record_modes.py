@@ -142,6 +142,30 @@ def test_rewrite_keeps_the_old_file_when_the_test_fails(project: pytest.Pytester
     assert _prompts(project) == ["a"]
 
 
+def test_a_failing_test_saves_its_recording_but_never_truncates(
+        project: pytest.Pytester, echo_server: LoopbackServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    failing = PROMPT_TEST.format(marker="") + "    assert False\n"
+    project.makepyfile(test_modes=failing)
+    monkeypatch.setenv("PROMPTS", "a,b,c")
+    project.runpytest("--llm-record-mode=once").assert_outcomes(failed=1)
+    assert _prompts(project) == ["a", "b", "c"]  # recorded before the failure: kept
+    monkeypatch.setenv("PROMPTS", "b,d")
+    project.runpytest("--llm-record-mode=all").assert_outcomes(failed=1)
+    assert _prompts(project) == ["a", "b", "c", "d"]  # b replaced in place, d added
+    monkeypatch.setenv("PROMPTS", "e")
+    project.runpytest("--llm-record-mode=new_episodes").assert_outcomes(failed=1)
+    assert _prompts(project) == ["a", "b", "c", "d", "e"]
+    assert len(echo_server.requests) == 6
+
+    # a passing test that no longer calls the model: rewrite empties its cassette.
+    project.makepyfile(test_modes="import pytest\n\n\n@pytest.mark.llm_cassette\n"
+                                  "def test_prompt():\n    pass\n")
+    project.runpytest("--llm-record-mode=rewrite").assert_outcomes(passed=1)
+    assert _prompts(project) == []
+    project.runpytest().assert_outcomes(passed=1)
+
+
 @pytest.mark.parametrize(
     ("marker", "fragment"),
     [('(recordmode="once")', "unknown keyword argument(s) recordmode"),
