@@ -13,11 +13,12 @@ Every built-in HTTP provider:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 
@@ -29,6 +30,7 @@ __all__ = [
     "raise_for_status",
     "raise_request_error",
     "scrub",
+    "scrub_exception",
     "send",
     "vendor_error_message",
 ]
@@ -36,6 +38,8 @@ __all__ = [
 logger = logging.getLogger("ecs_agent.http")
 
 REDACTED = "<redacted>"
+
+E = TypeVar("E", bound=BaseException)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,47 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def _scrub_data(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: _scrub_data(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_data(item, secrets) for item in value]
+    return value
+
+
+def scrub_exception(exc: E, secrets: Iterable[str]) -> E:
+    """Scrub ``secrets`` from ``exc`` and the exceptions it was raised from, in place.
+
+    Rewrites the string arguments (what ``str(exc)`` and tracebacks show) and the
+    ``message`` / ``body`` attributes that ecs_agent's, openai's and litellm's exceptions
+    carry, following ``__cause__``, ``__context__`` and litellm's ``original_exception``.
+    Used where a third party's exception text, or a vendor's answer quoted in ours,
+    may echo the API key. Returns ``exc``.
+    """
+    keys = tuple(secret for secret in secrets if secret and len(secret) >= 4)
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc] if keys else []
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.args = tuple(_scrub_data(arg, keys) for arg in current.args)
+        for name in ("message", "body"):
+            value = getattr(current, name, None)
+            if isinstance(value, (str, dict, list)):
+                with contextlib.suppress(AttributeError, TypeError):  # a read-only property
+                    setattr(current, name, _scrub_data(value, keys))
+        # litellm keeps the exception it wrapped in ``original_exception``
+        for linked in (current.__cause__, current.__context__,
+                       getattr(current, "original_exception", None)):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+    return exc
 
 
 def vendor_error_message(body: bytes) -> str:

@@ -9,6 +9,8 @@
   ``httpx.HTTPStatusError``) and :meth:`HTTPProvider.aclose`;
 * :func:`read_body` / :func:`read_json`: read a whole (non-streamed) answer, closing it,
   with transport failures and non-JSON bodies reported as typed errors, key scrubbed;
+* :func:`reported`: a block whose :class:`~ecs_agent.errors.ProviderResponseError` is
+  logged and re-raised with the key scrubbed from its message and body;
 * :func:`check_api_key`: the constructor check every keyed provider makes.
 
 Wire formats stay in the ``_*_wire`` modules; vendor-specific I/O stays in each
@@ -18,6 +20,9 @@ provider's module.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -29,11 +34,21 @@ from ecs_agent._http import (
     raise_for_status,
     raise_request_error,
     scrub,
+    scrub_exception,
     send,
 )
 from ecs_agent.errors import ProviderResponseError
 
-__all__ = ["AsyncCloseable", "HTTPProvider", "check_api_key", "read_body", "read_json"]
+__all__ = [
+    "AsyncCloseable",
+    "HTTPProvider",
+    "check_api_key",
+    "read_body",
+    "read_json",
+    "reported",
+]
+
+logger = logging.getLogger("ecs_agent.http")
 
 
 def check_api_key(api_key: object) -> str:
@@ -71,6 +86,21 @@ async def read_json(provider: str, response: httpx.Response, secrets: tuple[str,
             f"HTTP {response.status_code} from {response.request.url} is not JSON: {excerpt!r}",
             provider=provider,
         ) from exc
+
+
+@contextmanager
+def reported(secrets: tuple[str, ...]) -> Iterator[None]:
+    """Log a :class:`ProviderResponseError` raised in the block and re-raise it, scrubbed.
+
+    Such errors quote what the server sent (which may echo the key): the key is removed
+    from the message and ``body`` before anything is logged or reaches the caller.
+    """
+    try:
+        yield
+    except ProviderResponseError as exc:
+        scrub_exception(exc, secrets)
+        logger.error("%s", exc)
+        raise
 
 
 class AsyncCloseable:

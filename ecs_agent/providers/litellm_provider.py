@@ -28,7 +28,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ecs_agent._http import scrub
+from ecs_agent._http import scrub, scrub_exception
 from ecs_agent.errors import MissingDependencyError, ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, ChatOutcome, dispatch_chat
 from ecs_agent.providers._http_provider import AsyncCloseable
@@ -142,8 +142,8 @@ class LiteLLMProvider(AsyncCloseable):
             try:
                 return parse_chat_completion(_as_dict(answer))
             except ProviderResponseError as exc:
-                error = _relabel(exc)
-                logger.error("%s", scrub(str(error), self._secrets))
+                error = _relabel(scrub_exception(exc, self._secrets))
+                logger.error("%s", error)
                 raise error from exc
 
         call = ChatCall(provider=PROVIDER, model=self.model, messages=messages, tools=tools,
@@ -157,6 +157,7 @@ class LiteLLMProvider(AsyncCloseable):
         try:
             return await self._litellm.acompletion(**kwargs)
         except Exception as exc:
+            scrub_exception(exc, self._secrets)  # litellm's own text may echo the key
             raise self.translate(exc) from exc
 
     def translate(self, exc: Exception) -> Exception:
@@ -197,11 +198,12 @@ class _LiteLLMDeltaStream(AsyncCloseable):
                     continue
                 self._pending.extend(self._parser.feed(chunk_to_sse(_as_dict(chunk))))
         except ProviderResponseError as exc:
-            error = _relabel(exc)
-            logger.error("%s", scrub(str(error), self._provider._secrets))
+            error = _relabel(scrub_exception(exc, self._provider._secrets))
+            logger.error("%s", error)
             await self.aclose()
             raise error from exc
         except Exception as exc:
+            scrub_exception(exc, self._provider._secrets)
             await self.aclose()
             error = StreamError(
                 scrub(f"the stream failed after it started, the answer is incomplete: "

@@ -18,14 +18,15 @@ from typing import Any, Literal, overload
 
 import httpx
 
-from ecs_agent._http import Timeouts, raise_request_error, scrub
-from ecs_agent.errors import StreamError
+from ecs_agent._http import Timeouts, raise_request_error, scrub, scrub_exception
+from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, dispatch_chat
 from ecs_agent.providers._http_provider import (
     AsyncCloseable,
     HTTPProvider,
     check_api_key,
     read_json,
+    reported,
 )
 from ecs_agent.providers._openai_stream import OpenAIStreamParser
 from ecs_agent.providers._openai_wire import chat_request_body, parse_chat_completion
@@ -82,9 +83,9 @@ class OpenAIStream(AsyncCloseable):
         except httpx.RequestError as exc:
             await self.aclose()
             raise_request_error(PROVIDER, exc, self._secrets)
-        except StreamError as exc:
+        except ProviderResponseError as exc:  # StreamError, or unreadable tool arguments
             await self.aclose()
-            logger.error("%s", scrub(str(exc), self._secrets))
+            logger.error("%s", scrub_exception(exc, self._secrets))
             raise
         except BaseException:
             await self.aclose()
@@ -209,7 +210,9 @@ class OpenAIProvider(HTTPProvider):
         })
         secrets = self._secrets
         if not stream:
-            return parse_chat_completion(await read_json(PROVIDER, response, secrets))
+            data = await read_json(PROVIDER, response, secrets)
+            with reported(secrets):
+                return parse_chat_completion(data)
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("application/json"):
             # A 200 JSON answer to a stream request: an error object or a server that
