@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
 import httpx
@@ -54,6 +54,11 @@ class ChatCall:
 
     ``provider`` names the wire format (``openai``, ``claude``, ``litellm`` or a custom
     name); ``secrets`` are values (the API key) that must never be written anywhere.
+    ``options`` holds the provider's own settings that change the answer and are not at
+    their default (``ClaudeProvider(max_tokens=...)``): JSON values, empty for most
+    calls. A toolkit should treat two calls that differ in ``options`` as different
+    requests; ``pytest_ecs_agent`` adds them to the canonical request only when
+    non-empty, so cassettes recorded before the field existed still match.
     """
 
     provider: str
@@ -63,16 +68,23 @@ class ChatCall:
     stream: bool
     response_format: dict[str, Any] | None
     secrets: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class EmbedCall:
-    """An ``embed`` call as the provider received it."""
+    """An ``embed`` call as the provider received it.
+
+    ``options`` as for :class:`ChatCall`: settings that change the vectors and are not at
+    their default (``OpenAIEmbeddingProvider(dimensions=256)`` gives
+    ``{"dimensions": 256}``).
+    """
 
     provider: str
     model: str
     texts: list[str]
     secrets: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 class Interceptor(Protocol):

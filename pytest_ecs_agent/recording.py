@@ -44,18 +44,24 @@ __all__ = [
 
 def chat_request(call: ChatCall) -> dict[str, Any]:
     """The canonical domain request of a chat call (what matching and the cassette use)."""
-    return {
+    request = {
         "model": call.model,
         "messages": [message.to_dict() for message in call.messages],
         "tools": None if call.tools is None else [tool.to_dict() for tool in call.tools],
         "stream": bool(call.stream),
         "response_format": copy_json(call.response_format),  # the caller may mutate theirs
     }
+    if call.options:  # provider settings that change the answer, only when set
+        request["options"] = copy_json(call.options)
+    return request
 
 
 def embed_request(call: EmbedCall) -> dict[str, Any]:
     """The canonical domain request of an embed call."""
-    return {"model": call.model, "input": list(call.texts)}
+    request: dict[str, Any] = {"model": call.model, "input": list(call.texts)}
+    if call.options:  # e.g. {"dimensions": 256}, only when set
+        request["options"] = copy_json(call.options)
+    return request
 
 
 class PendingInteraction:

@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from ecs_agent._http import Timeouts, raise_request_error, scrub
+from ecs_agent._http import Timeouts, raise_request_error, scrub, scrub_exception
 from ecs_agent._sse import ServerSentEvent, SSEDecoder
 from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, ChatOutcome, dispatch_chat
@@ -58,6 +58,7 @@ from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
 __all__ = ["ClaudeProvider"]
 
 PROVIDER = "claude"
+DEFAULT_MAX_TOKENS = 4096
 logger = logging.getLogger("ecs_agent.providers.claude")
 
 # The HTTP status each Anthropic error type is answered with (their errors page).
@@ -87,7 +88,7 @@ class ClaudeProvider(HTTPProvider):
         api_key: str,
         base_url: str = "https://api.anthropic.com",
         model: str = "claude-3-5-haiku-latest",
-        max_tokens: int = 4096,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
         write_timeout: float = 10.0,
@@ -140,9 +141,10 @@ class ClaudeProvider(HTTPProvider):
                 return await self._stream_live(body, name)
             return await self._complete_live(body, name)
 
+        options = {} if self.max_tokens == DEFAULT_MAX_TOKENS else {"max_tokens": self.max_tokens}
         call = ChatCall(provider=PROVIDER, model=self.model, messages=messages, tools=tools,
                         stream=stream, response_format=response_format,
-                        secrets=self._secrets)
+                        secrets=self._secrets, options=options)
         return await dispatch_chat(call, live)
 
     async def _post(self, body: dict[str, Any]) -> httpx.Response:
@@ -158,10 +160,13 @@ class ClaudeProvider(HTTPProvider):
         try:
             result, _ = result_from_wire(json.loads(raw), name)
         except ValueError as exc:
-            message = scrub(f"unreadable /v1/messages answer: {exc}", self._secrets)
+            scrub_exception(exc, self._secrets)  # it may quote the answer, which may echo the key
+            message = f"unreadable /v1/messages answer: {exc}"
             logger.error("%s: %s", PROVIDER, message)
-            raise ProviderResponseError(message, provider=PROVIDER,
-                                        body=raw[:2000].decode("utf-8", "replace")) from exc
+            raise ProviderResponseError(
+                message, provider=PROVIDER,
+                body=scrub(raw[:2000].decode("utf-8", "replace"), self._secrets),
+            ) from exc
         return result
 
     async def _stream_live(self, body: dict[str, Any], name: str | None) -> _ClaudeDeltaStream:
@@ -216,7 +221,7 @@ class _ClaudeDeltaStream(AsyncCloseable):
             await self.aclose()
             if isinstance(exc.__cause__, httpx.RequestError):
                 raise_request_error(PROVIDER, exc.__cause__, self._secrets)
-            logger.error("%s", scrub(str(exc), self._secrets))
+            logger.error("%s", scrub_exception(exc, self._secrets))
             raise
         except BaseException:
             await self.aclose()
@@ -233,8 +238,8 @@ class _ClaudeDeltaStream(AsyncCloseable):
                     self._state.finish()
                     continue
                 self._pending.extend(self._state.feed(event.event, event.data))
-        except StreamError as exc:
-            logger.error("%s", scrub(str(exc), self._secrets))
+        except ProviderResponseError as exc:  # StreamError, or unreadable tool input
+            logger.error("%s", scrub_exception(exc, self._secrets))
             await self.aclose()
             raise
         except BaseException:  # cancelled, or the caller's own error thrown in

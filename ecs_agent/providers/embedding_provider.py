@@ -12,7 +12,7 @@ import httpx
 
 from ecs_agent._http import Timeouts
 from ecs_agent.intercept import EmbedCall, dispatch_embed
-from ecs_agent.providers._http_provider import HTTPProvider, check_api_key, read_json
+from ecs_agent.providers._http_provider import HTTPProvider, check_api_key, read_json, reported
 from ecs_agent.providers._openai_wire import embedding_request_body, parse_embeddings
 
 __all__ = ["OpenAIEmbeddingProvider"]
@@ -79,8 +79,9 @@ class OpenAIEmbeddingProvider(HTTPProvider):
                     f"{type(text).__name__}"
                 )
         texts = list(texts)
+        options = {} if self.dimensions is None else {"dimensions": self.dimensions}
         call = EmbedCall(provider=PROVIDER, model=self.model, texts=texts,
-                         secrets=(self._api_key,))
+                         secrets=self._secrets, options=options)
         return await dispatch_embed(call, lambda: self._embed_live(texts))
 
     async def _embed_live(self, texts: list[str]) -> list[list[float]]:
@@ -95,5 +96,6 @@ class OpenAIEmbeddingProvider(HTTPProvider):
             "Authorization": f"Bearer {self._api_key}",
             "Accept": "application/json",
         })
-        return parse_embeddings(await read_json(PROVIDER, response, self._secrets),
-                                expected=len(texts))
+        data = await read_json(PROVIDER, response, self._secrets)
+        with reported(self._secrets):
+            return parse_embeddings(data, expected=len(texts))
