@@ -75,7 +75,12 @@ def cassette_lock(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Itera
             path=path,
         ) from exc
     try:
-        LOCK_DIRECTORY.mkdir(mode=0o1777, exist_ok=True)
+        if not LOCK_DIRECTORY.is_dir():
+            LOCK_DIRECTORY.mkdir(exist_ok=True)
+            # shared like /tmp (the umask would narrow mkdir's mode): other users' runs
+            # lock their own cassettes here too
+            with contextlib.suppress(OSError):
+                LOCK_DIRECTORY.chmod(0o1777)
     except OSError as exc:
         raise CassetteWriteError(
             f"cannot create the lock directory {LOCK_DIRECTORY} ({exc.strerror}); "

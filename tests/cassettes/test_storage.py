@@ -45,6 +45,22 @@ def test_save_creates_directories_and_leaves_only_the_cassette(tmp_path: Path) -
     assert lock_path(tmp_path / "other.yaml") != lock_path(path)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_the_lock_directory_is_shared_like_tmp(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Created under a restrictive umask, it still lets every user lock their cassettes.
+    from pytest_ecs_agent import storage
+
+    monkeypatch.setattr(storage, "LOCK_DIRECTORY", tmp_path / "locks")
+    old = os.umask(0o077)
+    try:
+        save_cassette(Cassette(path=tmp_path / "c.yaml", interactions=[item(1)]))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "locks").stat().st_mode & 0o7777 == 0o1777
+    assert storage.lock_path(tmp_path / "c.yaml").parent == tmp_path / "locks"
+
+
 def test_unchanged_content_is_not_rewritten(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     save_cassette(Cassette(path=path, interactions=[item(1)]))
