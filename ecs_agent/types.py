@@ -178,6 +178,11 @@ class RetryConfig:
     ``max_retries`` is an init-only argument (not a dataclass field: ``to_dict()`` and
     ``dataclasses.fields`` show ``max_attempts`` only); read it back through the
     :attr:`max_retries` property. ``from_dict`` accepts either key.
+
+    ``retry_status_codes`` keeps the seed's default, ``(429, 500, 502, 503, 504)``.
+    Anthropic answers ``529 overloaded_error`` when its API is overloaded (the Anthropic
+    SDK retries it); that status is not in the default list, so with ``ClaudeProvider``
+    add it: ``RetryConfig(retry_status_codes=(429, 500, 502, 503, 504, 529))``.
     """
 
     max_attempts: int = _DEFAULT_MAX_ATTEMPTS

@@ -24,7 +24,9 @@ Errors:
   any output, typically ``overloaded_error``): ``httpx.HTTPStatusError`` with the status
   that error type has as an HTTP answer (``overloaded_error`` 529, ``api_error`` 500,
   ``rate_limit_error`` 429, ...), so a retry policy treats it like the same failure
-  answered as a status code. Nothing has reached the caller yet, so retrying is safe;
+  answered as a status code. Nothing has reached the caller yet, so retrying is safe.
+  (:class:`ecs_agent.RetryProvider` never retries streams, and its default
+  ``retry_status_codes`` leave out 529: add 529 to retry an overloaded API);
 * a connection broken before ``message_start``: the ``httpx.RequestError``;
 * once output has started, an ``event: error``, a dropped connection or a stream ending
   without ``message_stop``: :class:`ecs_agent.errors.StreamError` (``body`` holds the

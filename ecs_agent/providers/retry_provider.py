@@ -11,7 +11,10 @@
 What is retried (and nothing else):
 
 * ``httpx.HTTPStatusError`` whose status is in ``RetryConfig.retry_status_codes``
-  (429, 500, 502, 503, 504 by default);
+  (429, 500, 502, 503, 504 by default, the seed's list). Anthropic's ``529
+  overloaded_error`` is not in it: around a :class:`~ecs_agent.providers.ClaudeProvider`
+  pass ``RetryConfig(retry_status_codes=(429, 500, 502, 503, 504, 529))`` to retry it
+  as the Anthropic SDK does;
 * ``httpx.RequestError`` (connection refused or dropped, timeouts, ...), except
   ``httpx.UnsupportedProtocol``, which is a configuration error no retry can fix.
 

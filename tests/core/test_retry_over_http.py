@@ -1,4 +1,4 @@
-"""RetryProvider around the real OpenAIProvider, over real sockets (loopback server)."""
+"""RetryProvider around the real OpenAI and Claude providers, over real sockets (loopback)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from ecs_agent import RetryConfig, RetryProvider
+from ecs_agent.providers.claude_provider import ClaudeProvider
 from ecs_agent.providers.openai_provider import OpenAIProvider
 from ecs_agent.types import CompletionResult, Message
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
@@ -116,3 +117,32 @@ async def test_gives_up_with_the_last_http_error_and_never_logs_the_key(
     assert "HTTP 500" in retries[0]
     assert "HTTP 502" in retries[1]
     assert KEY not in caplog.text
+
+
+async def test_anthropic_529_is_not_retried_by_default(llm_server: LoopbackServer) -> None:
+    # The seed's default list is kept (429, 500, 502, 503, 504): 529 is opt-in.
+    llm_server.enqueue(Reply.error(529, "Overloaded", vendor="anthropic"),
+                       Reply.json(wire.anthropic_message("never served")))
+    sleeps = Sleeps()
+    async with ClaudeProvider(api_key=KEY, base_url=llm_server.anthropic_base_url) as claude:
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            await RetryProvider(provider=claude, sleep=sleeps).complete(MESSAGES)
+    assert info.value.response.status_code == 529
+    assert "overloaded_error: Overloaded" in str(info.value)
+    assert sleeps.waits == []
+    assert len(llm_server.requests) == 1
+
+
+async def test_anthropic_529_is_retried_when_configured(llm_server: LoopbackServer) -> None:
+    llm_server.enqueue(Reply.error(529, "Overloaded", vendor="anthropic"),
+                       Reply.json(wire.anthropic_message("Paris.")))
+    sleeps = Sleeps()
+    config = RetryConfig(retry_status_codes=(*RetryConfig().retry_status_codes, 529),
+                         min_wait=0.5, max_wait=2.0)
+    async with ClaudeProvider(api_key=KEY, base_url=llm_server.anthropic_base_url) as claude:
+        result = await RetryProvider(provider=claude, retry_config=config,
+                                     sleep=sleeps).complete(MESSAGES)
+    assert isinstance(result, CompletionResult)
+    assert result.message.content == "Paris."
+    assert sleeps.waits == [1.0]
+    assert len(llm_server.requests) == 2
