@@ -49,6 +49,7 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_fixture_setup",
+    "pytest_load_initial_conftests",
     "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_runtest_setup",
@@ -95,6 +96,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   type="args", default=[])
     parser.addini("llm_block_network", "close the network for every test.", type="bool",
                   default=False)
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Register the conformance profiles before ``--hypothesis-profile=ecs-agent-*`` loads one.
+
+    Hypothesis loads the named profile in its ``pytest_configure``, before any test module
+    could import :mod:`pytest_ecs_agent.conformance`; this hook runs earlier (also on
+    xdist workers). Only an ``ecs-agent-*`` name imports Hypothesis here.
+    """
+    profile = getattr(early_config.known_args_namespace, "hypothesis_profile", None)
+    if isinstance(profile, str) and profile.startswith("ecs-agent-"):
+        from pytest_ecs_agent.conformance.profiles import register_profiles
+
+        register_profiles()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -10,45 +10,14 @@ from typing import Any
 
 from ecs_agent.providers.fake_provider import FakeCall, FakeProvider, stream_result
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, Usage
+from pytest_ecs_agent._jsonschema import schema_instance
 
 __all__ = ["EchoFakeProvider", "minimal_instance"]
 
 
-def minimal_instance(schema: Any, root: Any = None) -> Any:
-    """A small deterministic value valid against ``schema`` (the strategies' subset and
-    what pydantic emits: $ref, anyOf, enum, const, objects, arrays, scalars)."""
-    root = schema if root is None else root
-    if schema is True or schema == {}:
-        return None
-    if "$ref" in schema:
-        node = root
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            node = node[part]
-        return minimal_instance(node, root)
-    if "const" in schema:
-        return schema["const"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "anyOf" in schema:
-        return minimal_instance(schema["anyOf"][0], root)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = kind[0]
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {k: minimal_instance(v, root) for k, v in props.items()
-                if k in schema.get("required", [])}
-    if kind == "array":
-        return [minimal_instance(schema["items"], root)] * schema.get("minItems", 0)
-    if kind == "integer":
-        return int(schema.get("minimum", 0))
-    if kind == "number":
-        return float(schema.get("minimum", 0.5))
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    return "x" * schema.get("minLength", 1)
+def minimal_instance(schema: Any) -> Any:
+    """A small deterministic value valid against ``schema`` (the toolkit's generator)."""
+    return schema_instance(schema, text="x")
 
 
 def _words(text: str) -> int:
