@@ -33,7 +33,7 @@ from ecs_agent.providers._openai_wire import chat_request_body, parse_chat_compl
 from ecs_agent.providers._schema import pydantic_to_response_format
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
 
-__all__ = ["OpenAIProvider", "OpenAIStream", "pydantic_to_response_format", "read_json"]
+__all__ = ["OpenAIProvider", "OpenAIStream", "pydantic_to_response_format"]
 
 logger = logging.getLogger("ecs_agent.openai")
 

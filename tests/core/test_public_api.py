@@ -9,6 +9,7 @@ import pytest
 import ecs_agent
 import ecs_agent.intercept
 import ecs_agent.providers
+import ecs_agent.providers.openai_provider
 import ecs_agent.types
 
 PINNED = {
@@ -19,7 +20,10 @@ PINNED = {
     ecs_agent.providers: [
         "ClaudeProvider", "EmbeddingProvider", "FakeEmbeddingProvider", "FakeProvider",
         "InMemoryVectorStore", "LLMProvider", "LiteLLMProvider", "OpenAIEmbeddingProvider",
-        "OpenAIProvider", "RetryProvider", "VectorStore",
+        "OpenAIProvider", "RetryProvider", "VectorStore", "pydantic_to_response_format",
+    ],
+    ecs_agent.providers.openai_provider: [
+        "OpenAIProvider", "OpenAIStream", "pydantic_to_response_format",
     ],
     ecs_agent.types: [
         "CompletionResult", "Message", "RetryConfig", "StreamDelta", "ToolCall", "ToolSchema",
@@ -67,6 +71,7 @@ def test_imports_shown_in_the_issue() -> None:
                 VectorStore, CompletionResult, Message, StreamDelta, ToolCall, ToolSchema, Usage):
         assert isinstance(obj, type)
     assert callable(pydantic_to_response_format)
+    assert ecs_agent.providers.pydantic_to_response_format is pydantic_to_response_format
 
 
 @pytest.mark.parametrize("path", [
