@@ -45,6 +45,7 @@ __all__ = [
     "ASSERTIONS",
     "SchemaError",
     "UnsupportedSchemaError",
+    "check_schema",
     "has_type",
     "json_equal",
     "json_type",
@@ -181,6 +182,35 @@ def subschemas(schema: Mapping[str, Any],
         if isinstance(defs, Mapping):
             for name, sub in defs.items():
                 yield (*context, key, name), sub
+
+
+def check_schema(schema: Any, root: Any = None, path: str = "$") -> None:
+    """Raise :class:`UnsupportedSchemaError` unless :func:`schema_errors` supports ``schema``.
+
+    Walks every subschema (``prefixItems``, ``additionalProperties`` and ``not`` too):
+    each must be an object or a bool, use only supported keywords, and every ``$ref``
+    must resolve locally. The error names the JSON path of the first problem.
+    """
+    if isinstance(schema, bool):
+        return
+    if not isinstance(schema, Mapping):
+        raise UnsupportedSchemaError(f"{path}: a schema must be an object or a bool, "
+                                     f"got {schema!r:.80}")
+    root = schema if root is None else root
+    unknown = set(schema) - ANNOTATIONS - ASSERTIONS
+    if unknown:
+        raise UnsupportedSchemaError(
+            f"{path}: JSON Schema keyword(s) {sorted(unknown)} are outside the supported "
+            "subset; use a schema with the supported keywords only")
+    if "$ref" in schema:
+        resolve_ref(schema["$ref"], root, path)
+    children = [("/".join(where), sub) for where, sub in subschemas(schema)]
+    prefix = schema.get("prefixItems")
+    if isinstance(prefix, list):
+        children += [(f"prefixItems/{i}", sub) for i, sub in enumerate(prefix)]
+    children += [(key, schema[key]) for key in ("additionalProperties", "not") if key in schema]
+    for where, sub in children:
+        check_schema(sub, root, f"{path}/{where}")
 
 
 def schema_errors(instance: Any, schema: Mapping[str, Any] | bool,

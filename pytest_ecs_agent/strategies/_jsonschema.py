@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from pytest_ecs_agent._jsonschema import (
     UnsupportedSchemaError,
+    check_schema,
     merge_schemas,
     resolve_ref,
     schema_errors,
@@ -66,9 +68,18 @@ def json_instances(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     ``items``/``minItems``/``maxItems``, string lengths and number bounds. Every value
     is checked with :func:`schema_errors`, so an unsupported combination fails loudly
     (a filter that rejects everything) instead of producing invalid data.
+
+    The schema is checked when the strategy is built: anything
+    :func:`schema_errors` cannot check (not an object, an unknown keyword, a ``$ref``
+    that does not resolve locally) raises :class:`hypothesis.errors.InvalidArgument`.
     """
     if not isinstance(schema, Mapping):
-        raise UnsupportedSchemaError(f"a schema must be an object, got {schema!r:.80}")
+        raise InvalidArgument(f"json_instances(schema={schema!r:.80}): a schema must be a "
+                              f"JSON Schema object (a dict), got {type(schema).__name__}")
+    try:
+        check_schema(schema)
+    except UnsupportedSchemaError as exc:
+        raise InvalidArgument(f"json_instances(schema=...): {exc}") from exc
     return _instances(schema).filter(lambda v: not schema_errors(v, schema))
 
 
