@@ -210,6 +210,21 @@ def _choose(interactions: Sequence[Interaction], kind: str, provider: str | None
             model if model is not None else "unknown")
 
 
+def _options(interactions: Sequence[Interaction], kind: str, provider: str, model: str,
+             given: dict[str, Any] | None) -> dict[str, Any]:
+    """The provider ``options`` (e.g. Claude's ``max_tokens``) requests are matched with:
+    ``given``, or the one value the recorded ``provider``/``model`` requests share."""
+    if given is not None:
+        return dict(given)
+    seen: dict[str, dict[str, Any]] = {}
+    for i in interactions:
+        if i.kind == kind and i.provider == provider and str(i.request.get("model")) == model:
+            recorded = i.request.get("options")
+            value = dict(recorded) if isinstance(recorded, dict) else {}
+            seen[canonical_json(value)] = value
+    return next(iter(seen.values())) if len(seen) == 1 else {}
+
+
 class CassetteProvider(FakeProvider):
     """A chat provider that replays a cassette's recorded chat interactions.
 
@@ -217,6 +232,8 @@ class CassetteProvider(FakeProvider):
         cassette: a loaded :class:`Cassette` or a list of interactions.
         provider, model: which recorded provider/model this replays; inferred when the
             cassette holds chat interactions of exactly one.
+        options: the provider settings recorded with the requests (``{"max_tokens": 512}``);
+            inferred when the recorded requests of that provider/model share one value.
         match: matching options (ignored fields, patterns, repeats, replay timing).
         index: share an existing index (a session does, so calls are served once).
         sleep: how replayed stream gaps are waited (``replay_timing``).
@@ -224,6 +241,7 @@ class CassetteProvider(FakeProvider):
 
     def __init__(self, cassette: Cassette | Sequence[Interaction], *,
                  provider: str | None = None, model: str | None = None,
+                 options: dict[str, Any] | None = None,
                  match: MatchOptions | None = None, index: InteractionIndex | None = None,
                  record_mode: str = "none", sleep: Sleep = asyncio.sleep) -> None:
         super().__init__()
@@ -233,6 +251,7 @@ class CassetteProvider(FakeProvider):
         self._sleep = sleep
         self.provider_name, self.model = _choose(interactions, "chat", provider, model,
                                                  type(self).__name__)
+        self.options = _options(interactions, "chat", self.provider_name, self.model, options)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteProvider:
@@ -242,7 +261,8 @@ class CassetteProvider(FakeProvider):
     async def respond(self, call: FakeCall) -> CompletionResult | AsyncIterator[StreamDelta]:
         request = chat_request(ChatCall(
             provider=self.provider_name, model=self.model, messages=call.messages,
-            tools=call.tools, stream=call.stream, response_format=call.response_format))
+            tools=call.tools, stream=call.stream, response_format=call.response_format,
+            options=self.options))
         hit = self.index.take("chat", self.provider_name, request)
         if hit is None:
             raise mismatch_error(self.index, "chat", self.provider_name, request,
@@ -254,10 +274,12 @@ class CassetteProvider(FakeProvider):
 
 
 class CassetteEmbeddingProvider(FakeEmbeddingProvider):
-    """An embedding provider that replays a cassette's recorded embed interactions."""
+    """An embedding provider that replays a cassette's recorded embed interactions
+    (arguments as for :class:`CassetteProvider`; ``options`` such as ``{"dimensions": 256}``)."""
 
     def __init__(self, cassette: Cassette | Sequence[Interaction], *,
                  provider: str | None = None, model: str | None = None,
+                 options: dict[str, Any] | None = None,
                  match: MatchOptions | None = None, index: InteractionIndex | None = None,
                  record_mode: str = "none") -> None:
         interactions, self.path = _interactions(cassette)
@@ -272,6 +294,7 @@ class CassetteEmbeddingProvider(FakeEmbeddingProvider):
         self.record_mode = record_mode
         self.provider_name, self.model = _choose(interactions, "embed", provider, model,
                                                  type(self).__name__)
+        self.options = _options(interactions, "embed", self.provider_name, self.model, options)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> CassetteEmbeddingProvider:
@@ -282,7 +305,7 @@ class CassetteEmbeddingProvider(FakeEmbeddingProvider):
         checked = _check_texts(texts)
         self.calls.append(checked)
         request = embed_request(EmbedCall(provider=self.provider_name, model=self.model,
-                                          texts=checked))
+                                          texts=checked, options=self.options))
         hit = self.index.take("embed", self.provider_name, request)
         if hit is None:
             raise mismatch_error(self.index, "embed", self.provider_name, request,

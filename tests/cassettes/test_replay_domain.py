@@ -79,6 +79,37 @@ async def test_from_file_infers_provider_and_model(tmp_path: Path) -> None:
         await provider.complete(ask("something else"))
 
 
+def _with_options(interaction: Interaction, options: dict[str, Any] | None) -> Interaction:
+    request = dict(interaction.request)
+    if options:
+        request["options"] = options
+    return Interaction(interaction.kind, interaction.provider, request, interaction.response)
+
+
+async def test_recorded_provider_options_are_inferred_or_given() -> None:
+    # Requests recorded with ClaudeProvider(max_tokens=512) / dimensions=3 carry options.
+    chat = Interaction("chat", "claude", {
+        "model": "claude-x", "messages": [m.to_dict() for m in ask("hi")], "tools": None,
+        "stream": False, "response_format": None}, {"result": RESULT.to_dict()})
+    embed = Interaction("embed", "openai-embedding", {"model": "e", "input": ["hi"]},
+                        {"vectors": [[0.5, 0.25, 1.0]]})
+    recorded = [_with_options(chat, {"max_tokens": 512}),
+                _with_options(embed, {"dimensions": 3})]
+    provider = CassetteProvider(recorded)
+    assert provider.options == {"max_tokens": 512}
+    assert await provider.complete(ask("hi")) == RESULT
+    embedder = CassetteEmbeddingProvider(recorded)
+    assert embedder.options == {"dimensions": 3}
+    assert await embedder.embed(["hi"]) == [[0.5, 0.25, 1.0]]
+    # several values: nothing is guessed, the caller says which
+    mixed = [*recorded, _with_options(chat, None)]
+    assert CassetteProvider(mixed).options == {}
+    chosen = CassetteProvider(mixed, options={"max_tokens": 512})
+    assert await chosen.complete(ask("hi")) == RESULT
+    with pytest.raises(CassetteMismatchError, match="max_tokens"):
+        await CassetteProvider(recorded, options={"max_tokens": 64}).complete(ask("hi"))
+
+
 async def test_several_providers_need_a_choice(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     session = CassetteSession(path, record_mode="once")
