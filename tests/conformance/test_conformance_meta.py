@@ -87,3 +87,40 @@ def test_undeclared_capabilities_are_skipped_with_the_reason(pytester: pytest.Py
     reason = skipped["TestNothingDeclared::test_stream_rules"].longrepr
     assert "does not declare capability streaming" in str(reason)
     assert not any(getattr(r, "wasxfail", None) for r in reports.values())
+
+
+SHRINKS = '''
+from ecs_agent.types import CompletionResult, Message
+from pytest_ecs_agent.conformance import ChatProviderConformance
+
+
+class BreaksOnLongInput:
+    """Answers as the user whenever any message has 3 or more characters."""
+
+    async def complete(self, messages, tools=None, stream=False, response_format=None):
+        role = "user" if any(len(m.content) >= 3 for m in messages) else "assistant"
+        return CompletionResult(Message(role, "ok"))
+
+
+class TestShrinks(ChatProviderConformance):
+    def make_provider(self):
+        return BreaksOnLongInput()
+'''
+
+
+def test_a_failure_shows_the_minimal_failing_input(pytester: pytest.Pytester) -> None:
+    """With the default profile (shrinking on) the reported conversation is minimal."""
+    pytester.makepyfile(test_shrinks=SHRINKS)
+    reports = _reports(pytester, "-k", "test_complete_returns_assistant_result")
+    report = reports["TestShrinks::test_complete_returns_assistant_result"]
+    text = report.longreprtext
+    assert report.failed
+    assert "rule chat.result.assistant_message: complete(): result.message.role is 'user'" \
+        in text
+    shown = text[text.index("Failing test case" if "Failing test case" in text
+                            else "Falsifying example"):]
+    # shrunk to one message holding exactly three characters (Hypothesis may print the
+    # string as a sum of parts)
+    assert shown.count("Message(") == 1, shown
+    assert "role='user'" in shown
+    assert "'000'" in shown or ("'0'" in shown and "'00'" in shown), shown
