@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ecs_agent.providers._http_provider import AsyncCloseable
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
 
 __all__ = ["FakeCall", "FakeProvider", "stream_result"]
@@ -21,7 +22,7 @@ class FakeCall:
     response_format: dict[str, Any] | None
 
 
-class FakeProvider:
+class FakeProvider(AsyncCloseable):
     """Serves ``responses`` in order, one per ``complete`` call.
 
     * A response that is an exception instance is raised instead of returned (to test
@@ -32,6 +33,9 @@ class FakeProvider:
     * Running out raises :class:`IndexError` saying how many responses were configured.
     * ``calls`` keeps every call; ``last_messages``, ``last_tools`` and
       ``last_response_format`` the latest one's arguments.
+
+    * ``aclose()`` / ``async with`` are accepted (nothing to close), like the HTTP
+      providers, so it can stand in for them anywhere.
 
     Subclasses change where outcomes come from by overriding :meth:`respond`.
     """

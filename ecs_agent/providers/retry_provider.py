@@ -28,12 +28,16 @@ attempt fails, its own exception is raised (not tenacity's ``RetryError``).
 
 Streams are never retried: ``stream=True`` goes straight to the wrapped provider, since
 a stream that failed halfway cannot be replayed without duplicating what the caller saw.
+
+``await provider.aclose()`` (or ``async with RetryProvider(...)``) closes the wrapped
+provider when it has an ``aclose()``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import inspect
 import logging
 import math
 import time
@@ -45,6 +49,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential
 
+from ecs_agent.providers._http_provider import AsyncCloseable
 from ecs_agent.providers.protocol import LLMProvider
 from ecs_agent.types import CompletionResult, Message, RetryConfig, StreamDelta, ToolSchema
 
@@ -55,7 +60,7 @@ logger = logging.getLogger("ecs_agent.retry")
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class RetryProvider:
+class RetryProvider(AsyncCloseable):
     """An :class:`~ecs_agent.providers.protocol.LLMProvider` that retries another one.
 
     Args:
@@ -162,6 +167,14 @@ class RetryProvider:
             stream=False,
             response_format=response_format,
         )
+
+    async def aclose(self) -> None:
+        """Close the wrapped provider (awaits its ``aclose()`` when it has one)."""
+        close = getattr(self.provider, "aclose", None)
+        if callable(close):
+            outcome = close()
+            if inspect.isawaitable(outcome):
+                await outcome
 
     def _is_retryable(self, exc: BaseException) -> bool:
         if isinstance(exc, httpx.HTTPStatusError):

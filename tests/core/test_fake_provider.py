@@ -140,3 +140,11 @@ async def test_subclass_overrides_respond() -> None:
 
 def test_is_an_llm_provider() -> None:
     assert isinstance(FakeProvider(), LLMProvider)
+
+
+async def test_async_with_and_aclose_are_accepted() -> None:
+    async with FakeProvider([CompletionResult(Message("assistant", "hi"))]) as provider:
+        result = await provider.complete([Message("user", "x")])
+        assert isinstance(result, CompletionResult) and result.message.content == "hi"
+    await provider.aclose()  # idempotent, nothing to release
+    assert provider.call_count == 1

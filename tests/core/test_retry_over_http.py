@@ -146,3 +146,14 @@ async def test_anthropic_529_is_retried_when_configured(llm_server: LoopbackServ
     assert result.message.content == "Paris."
     assert sleeps.waits == [1.0]
     assert len(llm_server.requests) == 2
+
+
+async def test_closing_the_retry_provider_closes_the_wrapped_one(
+        llm_server: LoopbackServer) -> None:
+    inner = OpenAIProvider(api_key=KEY, base_url=llm_server.openai_base_url)
+    llm_server.enqueue(Reply.json(wire.openai_chat_completion("ok")))
+    async with RetryProvider(provider=inner) as provider:
+        result = await provider.complete(MESSAGES)
+        assert isinstance(result, CompletionResult) and result.message.content == "ok"
+    with pytest.raises(RuntimeError, match="client has been closed"):
+        await inner.complete(MESSAGES)
