@@ -35,6 +35,7 @@ from pytest_ecs_agent.wire_replay import ExchangeRecord
 
 __all__ = [
     "PendingInteraction",
+    "bracketed",
     "chat_request",
     "embed_request",
     "merge_recorded",
@@ -113,6 +114,11 @@ class PendingInteraction:
         if self.timing:
             self.response["timing"].append(round(time.perf_counter() - self.started, 4))
 
+    def end_stream(self) -> None:
+        """The stream ended (exhausted, or the caller stopped early: keep what it saw)."""
+        if self.state == "streaming":
+            self.state = "done"
+
     def abandon(self) -> None:
         if self.state == "running":
             self.state = "abandoned"
@@ -135,30 +141,41 @@ def record_stream(stream: AsyncIterator[StreamDelta], pending: PendingInteractio
     HTTP exchanges a lazy stream opens belong to this call).
     """
     pending.start_stream()
-    return DeltaStream(_recorded_deltas(stream, pending, enter, leave))
+    return DeltaStream(bracketed(stream, enter, leave, on_delta=pending.add_delta,
+                                 on_error=pending.set_error, on_end=pending.end_stream))
 
 
-async def _recorded_deltas(stream: AsyncIterator[StreamDelta], pending: PendingInteraction,
-                           enter: Callable[[], Any], leave: Callable[[Any], None],
-                           ) -> AsyncGenerator[StreamDelta, None]:
+async def bracketed(stream: AsyncIterator[StreamDelta], enter: Callable[[], Any],
+                    leave: Callable[[Any], None], *,
+                    on_delta: Callable[[StreamDelta], None] | None = None,
+                    on_error: Callable[[Exception], None] | None = None,
+                    on_end: Callable[[], None] | None = None,
+                    ) -> AsyncGenerator[StreamDelta, None]:
+    """Iterate ``stream`` with ``enter()`` ... ``leave(token)`` around each step.
+
+    ``on_delta`` sees each delta before the caller does, ``on_error`` an error the
+    stream raised; ``on_end`` runs however iteration ends (exhausted, failed, or the
+    caller stopped early). The stream is closed at the end.
+    """
     try:
         while True:
             token = enter()
             try:
                 delta = await stream.__anext__()
             except StopAsyncIteration:
-                break
+                return
             except Exception as exc:
-                pending.set_error(exc)
+                if on_error is not None:
+                    on_error(exc)
                 raise
             finally:
                 leave(token)
-            pending.add_delta(delta)
+            if on_delta is not None:
+                on_delta(delta)
             yield delta
-        pending.state = "done"
     finally:
-        if pending.state == "streaming":  # the caller stopped early: keep what it saw
-            pending.state = "done"
+        if on_end is not None:
+            on_end()
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()

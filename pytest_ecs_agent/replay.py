@@ -43,6 +43,7 @@ from pytest_ecs_agent.outcomes import (
     result_from_dict,
 )
 from pytest_ecs_agent.recording import chat_request, embed_request
+from pytest_ecs_agent.wire_replay import timing_gaps
 
 __all__ = [
     "CassetteEmbeddingProvider",
@@ -55,17 +56,6 @@ __all__ = [
 Sleep = Callable[[float], Awaitable[Any]]
 _MAX_DIFF_LINES = 80
 _MAX_REQUEST_CHARS = 600
-
-
-def _gaps(timing: Any) -> list[float] | None:
-    if not isinstance(timing, list):
-        return None
-    out: list[float] = []
-    previous = 0.0
-    for moment in timing:
-        out.append(max(0.0, float(moment) - previous))
-        previous = float(moment)
-    return out
 
 
 def _unreadable(exc: Exception, path: Path | None, field: str) -> CassetteFormatError:
@@ -102,7 +92,7 @@ async def serve_chat(interaction: Interaction, *, replay_timing: bool = False,
     response = interaction.response
     where = f"interactions[{'?' if position is None else position}].response"
     if "deltas" in response:
-        gaps = _gaps(response.get("timing")) if replay_timing else None
+        gaps = timing_gaps(response.get("timing")) if replay_timing else None
         return DeltaStream(_replay_deltas(response, interaction.provider, gaps, sleep, path,
                                           where))
     if "result" in response:
@@ -210,6 +200,17 @@ def _choose(interactions: Sequence[Interaction], kind: str, provider: str | None
             model if model is not None else "unknown")
 
 
+def _take(index: InteractionIndex, kind: str, provider: str, request: dict[str, Any], *,
+          path: Path | None, record_mode: str) -> tuple[int, Interaction]:
+    """The recorded interaction that answers ``request`` (its position), or the miss error."""
+    hit = index.take(kind, provider, request)
+    if hit is None:
+        raise mismatch_error(index, kind, provider, request, path=path, record_mode=record_mode)
+    position, interaction = hit
+    assert isinstance(interaction, Interaction)
+    return position, interaction
+
+
 def _options(interactions: Sequence[Interaction], kind: str, provider: str, model: str,
              given: dict[str, Any] | None) -> dict[str, Any]:
     """The provider ``options`` (e.g. Claude's ``max_tokens``) requests are matched with:
@@ -263,12 +264,8 @@ class CassetteProvider(FakeProvider):
             provider=self.provider_name, model=self.model, messages=call.messages,
             tools=call.tools, stream=call.stream, response_format=call.response_format,
             options=self.options))
-        hit = self.index.take("chat", self.provider_name, request)
-        if hit is None:
-            raise mismatch_error(self.index, "chat", self.provider_name, request,
-                                 path=self.path, record_mode=self.record_mode)
-        position, interaction = hit
-        assert isinstance(interaction, Interaction)
+        position, interaction = _take(self.index, "chat", self.provider_name, request,
+                                      path=self.path, record_mode=self.record_mode)
         return await serve_chat(interaction, replay_timing=self.index.options.replay_timing,
                                 sleep=self._sleep, path=self.path, position=position)
 
@@ -306,10 +303,6 @@ class CassetteEmbeddingProvider(FakeEmbeddingProvider):
         self.calls.append(checked)
         request = embed_request(EmbedCall(provider=self.provider_name, model=self.model,
                                           texts=checked, options=self.options))
-        hit = self.index.take("embed", self.provider_name, request)
-        if hit is None:
-            raise mismatch_error(self.index, "embed", self.provider_name, request,
-                                 path=self.path, record_mode=self.record_mode)
-        position, interaction = hit
-        assert isinstance(interaction, Interaction)
+        position, interaction = _take(self.index, "embed", self.provider_name, request,
+                                      path=self.path, record_mode=self.record_mode)
         return await serve_embed(interaction, path=self.path, position=position)

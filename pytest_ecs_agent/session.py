@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -50,13 +50,14 @@ from ecs_agent.intercept import (
     SendHTTP,
     use_interceptor,
 )
-from ecs_agent.types import CompletionResult, StreamDelta
+from ecs_agent.types import CompletionResult
 from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction, load_cassette
 from pytest_ecs_agent.errors import CassetteError, CassetteMismatchError, CassetteNotFoundError
 from pytest_ecs_agent.matching import InteractionIndex, MatchOptions
 from pytest_ecs_agent.outcomes import DeltaStream, error_from_dict
 from pytest_ecs_agent.recording import (
     PendingInteraction,
+    bracketed,
     chat_request,
     embed_request,
     merge_recorded,
@@ -123,25 +124,6 @@ class _ActiveCall:
 
 
 _active: ContextVar[_ActiveCall | None] = ContextVar("pytest_ecs_agent_call", default=None)
-
-
-async def _bracketed(stream: AsyncIterator[StreamDelta], active: _ActiveCall,
-                     ) -> AsyncGenerator[StreamDelta, None]:
-    """Iterate ``stream`` with ``active`` set around each step (lazy streams' HTTP)."""
-    try:
-        while True:
-            token = _active.set(active)
-            try:
-                delta = await stream.__anext__()
-            except StopAsyncIteration:
-                return
-            finally:
-                _active.reset(token)
-            yield delta
-    finally:
-        aclose = getattr(stream, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 def _enter(active: _ActiveCall) -> Callable[[], Token[_ActiveCall | None]]:
@@ -402,7 +384,7 @@ class CassetteSession:
             _active.reset(token)
         if isinstance(outcome, CompletionResult):
             return outcome
-        return DeltaStream(_bracketed(outcome, active))
+        return DeltaStream(bracketed(outcome, _enter(active), _active.reset))
 
     # ----------------------------------------------------------------- writing
     def finish(self, failed: bool = False) -> SessionStats:

@@ -33,6 +33,7 @@ __all__ = [
     "record_exchange",
     "replay_response",
     "request_record",
+    "timing_gaps",
 ]
 
 DROPPED_MESSAGE = (
@@ -192,7 +193,9 @@ class _ReplayStream(httpx.AsyncByteStream):
         return None
 
 
-def _gaps(timing: Any) -> list[float] | None:
+def timing_gaps(timing: Any) -> list[float] | None:
+    """The waits between recorded arrival times (seconds since the call started), or
+    ``None`` when nothing was timed."""
     if not isinstance(timing, list):
         return None
     gaps: list[float] = []
@@ -223,7 +226,7 @@ def replay_response(exchange: dict[str, Any], request: httpx.Request, *,
         if dropped_after is not None:
             raw = raw[:int(dropped_after)]
         chunks = [raw] if raw else []
-    gaps = _gaps(recorded.get("timing")) if replay_timing else None
+    gaps = timing_gaps(recorded.get("timing")) if replay_timing else None
     stream = _ReplayStream(chunks, request, dropped_after is not None, gaps, sleep)
     return httpx.Response(int(recorded["status"]), headers=headers, stream=stream,
                           request=request)
