@@ -106,9 +106,9 @@ class ClaudeProvider(HTTPProvider):
         self.api_key = api_key
         self.model = model
         self.max_tokens = max_tokens
-        self._init_http(base_url, Timeouts(connect=connect_timeout, read=read_timeout,
-                                           write=write_timeout, pool=pool_timeout),
-                        client, transport)
+        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout,
+                                 write=write_timeout, pool=pool_timeout)
+        self._init_http(base_url, self.timeouts, client, transport)
 
     provider_name = PROVIDER
 
