@@ -54,7 +54,12 @@ from ecs_agent.providers._anthropic_wire import (
     result_from_wire,
     structured_output_tool,
 )
-from ecs_agent.providers._http_provider import AsyncCloseable, HTTPProvider, read_body
+from ecs_agent.providers._http_provider import (
+    AsyncCloseable,
+    HTTPProvider,
+    check_api_key,
+    read_body,
+)
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolSchema
 
 __all__ = ["ClaudeProvider"]
@@ -101,6 +106,7 @@ class ClaudeProvider(HTTPProvider):
     ) -> None:
         if not isinstance(api_key, str):
             raise TypeError(f"ClaudeProvider api_key must be a str, got {type(api_key).__name__}")
+        check_api_key(api_key)  # an empty key: a ValueError now, not a 401 later
         if max_tokens < 1:
             raise ValueError(f"ClaudeProvider max_tokens must be >= 1, got {max_tokens}")
         self.api_key = api_key

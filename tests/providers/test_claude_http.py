@@ -283,6 +283,8 @@ def test_constructor_rejects_bad_arguments() -> None:
         ClaudeProvider(api_key=KEY, max_tokens=0)
     with pytest.raises(TypeError, match="api_key must be a str"):
         ClaudeProvider(api_key=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="api_key must be a non-empty string"):
+        ClaudeProvider(api_key="")
     with pytest.raises(ValueError, match="either client= or transport="):
         ClaudeProvider(api_key=KEY, client=httpx.AsyncClient(),
                        transport=httpx.AsyncHTTPTransport())

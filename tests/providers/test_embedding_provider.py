@@ -131,3 +131,15 @@ async def test_bad_arguments_are_rejected_clearly() -> None:
             await provider.embed("just one")  # type: ignore[arg-type]
         with pytest.raises(TypeError, match=r"texts\[1\] is int"):
             await provider.embed(["a", 2])  # type: ignore[list-item]
+
+
+async def test_default_batches_hold_2048_inputs(llm_server: LoopbackServer) -> None:
+    llm_server.echo = True
+    texts = [f"t{n}" for n in range(2049)]
+    async with provider_for(llm_server) as provider:
+        assert provider.batch_size == 2048
+        vectors = await provider.embed(texts)
+    assert [len(r.json["input"]) for r in llm_server.requests] == [2048, 1]
+    assert len(vectors) == 2049
+    async with provider_for(llm_server) as provider:
+        assert await provider.embed([texts[2048]]) == [vectors[2048]]  # in input order
