@@ -124,32 +124,46 @@ class AsyncCloseable:
 class HTTPProvider(AsyncCloseable):
     """The HTTP plumbing of a provider named :attr:`provider_name` (``openai``, ...).
 
-    Subclasses call :meth:`_init_http` from their constructor and say which values are
-    secret (:attr:`_secrets`); every request goes through :meth:`_post_json`.
+    Subclasses set ``_api_key`` and ``model`` and call :meth:`_init_http` from their
+    constructor; every request goes through :meth:`_post_json`. The key is scrubbed
+    from every log line and exception (:attr:`_secrets`) and never shown by ``repr``.
     """
 
     provider_name: str = ""
+    model: str
     base_url: str
+    timeouts: Timeouts
+    _api_key: str
     _client: httpx.AsyncClient
     _owns_client: bool
 
     def _init_http(
         self,
         base_url: str,
-        timeouts: Timeouts,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        write_timeout: float,
+        pool_timeout: float,
         client: httpx.AsyncClient | None,
         transport: httpx.AsyncBaseTransport | None,
     ) -> None:
-        """Set ``base_url`` (no trailing slash) and the client: injected or built here."""
+        """Set ``base_url`` (no trailing slash), ``timeouts`` and the client: injected, or
+        built here (then closed by :meth:`aclose`)."""
         self.base_url = base_url.rstrip("/")
+        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout,
+                                 write=write_timeout, pool=pool_timeout)
         self._owns_client = client is None
-        self._client = build_client(base_url=self.base_url, headers={}, timeouts=timeouts,
+        self._client = build_client(base_url=self.base_url, headers={}, timeouts=self.timeouts,
                                     client=client, transport=transport)
 
     @property
     def _secrets(self) -> tuple[str, ...]:
         """Values scrubbed from every log line and exception message (the API key)."""
-        return ()
+        return (self._api_key,)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
 
     async def _post_json(
         self, path: str, body: dict[str, Any], headers: dict[str, str]

@@ -43,7 +43,7 @@ from typing import Any
 
 import httpx
 
-from ecs_agent._http import Timeouts, raise_request_error, scrub, scrub_exception
+from ecs_agent._http import raise_request_error, scrub, scrub_exception
 from ecs_agent._sse import ServerSentEvent, SSEDecoder
 from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, ChatOutcome, dispatch_chat
@@ -90,6 +90,8 @@ class ClaudeProvider(HTTPProvider):
     proxies); an injected client is not closed by :meth:`aclose`, its owner closes it.
     """
 
+    provider_name = PROVIDER
+
     def __init__(
         self,
         api_key: str,
@@ -109,21 +111,17 @@ class ClaudeProvider(HTTPProvider):
         check_api_key(api_key)  # an empty key: a ValueError now, not a 401 later
         if max_tokens < 1:
             raise ValueError(f"ClaudeProvider max_tokens must be >= 1, got {max_tokens}")
-        self.api_key = api_key
+        self._api_key = api_key
         self.model = model
         self.max_tokens = max_tokens
-        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout,
-                                 write=write_timeout, pool=pool_timeout)
-        self._init_http(base_url, self.timeouts, client, transport)
-
-    provider_name = PROVIDER
+        self._init_http(base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                        write_timeout=write_timeout, pool_timeout=pool_timeout,
+                        client=client, transport=transport)
 
     @property
-    def _secrets(self) -> tuple[str, ...]:
-        return (self.api_key,)
-
-    def __repr__(self) -> str:
-        return f"ClaudeProvider(model={self.model!r}, base_url={self.base_url!r})"
+    def api_key(self) -> str:
+        """The Anthropic API key sent as ``x-api-key``."""
+        return self._api_key
 
     async def complete(
         self,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import httpx
 
-from ecs_agent._http import Timeouts
 from ecs_agent.intercept import EmbedCall, dispatch_embed
 from ecs_agent.providers._http_provider import HTTPProvider, check_api_key, read_json, reported
 from ecs_agent.providers._openai_wire import embedding_request_body, parse_embeddings
@@ -26,6 +25,8 @@ class OpenAIEmbeddingProvider(HTTPProvider):
     ``dimensions`` asks the text-embedding-3 models for shorter vectors. ``client`` or
     ``transport`` may be injected as for :class:`~ecs_agent.providers.OpenAIProvider`.
     """
+
+    provider_name = PROVIDER
 
     def __init__(
         self,
@@ -55,18 +56,9 @@ class OpenAIEmbeddingProvider(HTTPProvider):
         self.model = model
         self.batch_size = batch_size
         self.dimensions = dimensions
-        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout,
-                                 write=write_timeout, pool=pool_timeout)
-        self._init_http(base_url, self.timeouts, client, transport)
-
-    provider_name = PROVIDER
-
-    @property
-    def _secrets(self) -> tuple[str, ...]:
-        return (self._api_key,)
-
-    def __repr__(self) -> str:
-        return f"OpenAIEmbeddingProvider(model={self.model!r}, base_url={self.base_url!r})"
+        self._init_http(base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                        write_timeout=write_timeout, pool_timeout=pool_timeout,
+                        client=client, transport=transport)
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in input order. ``embed([])`` sends nothing."""

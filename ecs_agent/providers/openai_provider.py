@@ -18,7 +18,7 @@ from typing import Any, Literal, overload
 
 import httpx
 
-from ecs_agent._http import Timeouts, raise_request_error, scrub, scrub_exception
+from ecs_agent._http import raise_request_error, scrub, scrub_exception
 from ecs_agent.errors import ProviderResponseError, StreamError
 from ecs_agent.intercept import ChatCall, dispatch_chat
 from ecs_agent.providers._http_provider import (
@@ -122,6 +122,8 @@ class OpenAIProvider(HTTPProvider):
     close the client this provider built.
     """
 
+    provider_name = PROVIDER
+
     def __init__(
         self,
         api_key: str,
@@ -139,18 +141,9 @@ class OpenAIProvider(HTTPProvider):
         if not model:
             raise ValueError("model must be a non-empty string such as 'gpt-4o-mini'")
         self.model = model
-        self.timeouts = Timeouts(connect=connect_timeout, read=read_timeout,
-                                 write=write_timeout, pool=pool_timeout)
-        self._init_http(base_url, self.timeouts, client, transport)
-
-    provider_name = PROVIDER
-
-    @property
-    def _secrets(self) -> tuple[str, ...]:
-        return (self._api_key,)
-
-    def __repr__(self) -> str:
-        return f"OpenAIProvider(model={self.model!r}, base_url={self.base_url!r})"
+        self._init_http(base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                        write_timeout=write_timeout, pool_timeout=pool_timeout,
+                        client=client, transport=transport)
 
     @overload
     async def complete(
