@@ -120,8 +120,12 @@ class ClaudeProvider(HTTPProvider):
 
     @property
     def api_key(self) -> str:
-        """The Anthropic API key sent as ``x-api-key``."""
+        """The Anthropic API key sent as ``x-api-key`` (may be replaced)."""
         return self._api_key
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self._api_key = check_api_key(value)
 
     async def complete(
         self,

@@ -292,3 +292,14 @@ def test_constructor_rejects_bad_arguments() -> None:
 
 def test_repr_hides_the_key() -> None:
     assert KEY not in repr(ClaudeProvider(api_key=KEY))
+
+
+async def test_a_replaced_api_key_is_sent_and_scrubbed(llm_server: LoopbackServer) -> None:
+    llm_server.enqueue(Reply.error(401, "invalid x-api-key sk-test-replaced-0123",
+                                   vendor="anthropic"))
+    async with ClaudeProvider(api_key=KEY, base_url=llm_server.anthropic_base_url) as provider:
+        provider.api_key = "sk-test-replaced-0123"
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            await provider.complete([Message("user", "hi")])
+    assert llm_server.last_request.headers["x-api-key"] == "sk-test-replaced-0123"
+    assert "sk-test-replaced-0123" not in str(info.value)
