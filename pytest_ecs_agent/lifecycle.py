@@ -55,6 +55,10 @@ __all__ = [
 ]
 
 
+_SHARED_MODES = frozenset({"once", "rewrite"})
+"""Modes in which a later test of the run extends a cassette an earlier test recorded."""
+
+
 def implicit_hosts(item: pytest.Item) -> tuple[str, ...]:
     """Hosts a test may always reach: the loopback server when it uses ``llm_server``."""
     return ("127.0.0.1",) if "llm_server" in getattr(item, "fixturenames", ()) else ()
@@ -68,7 +72,10 @@ def cassette_settings(item: pytest.Item, options: GlobalOptions,
     default = default_cassette_path(options.cassette_dir, options.rootdir, Path(item.path), names)
     settings = resolve_settings(options, marker, default)
     extra = tuple(h for h in implicit_hosts(item) if h not in settings.allowed_hosts)
-    return dataclasses.replace(settings, allowed_hosts=settings.allowed_hosts + extra)
+    continues = (settings.record_mode in _SHARED_MODES
+                 and settings.path.resolve() in options.recorded)
+    return dataclasses.replace(settings, allowed_hosts=settings.allowed_hosts + extra,
+                               continues=continues, run_recorded=options.recorded)
 
 
 def record_command(nodeid: str, mode: str = "once") -> str:
@@ -76,9 +83,10 @@ def record_command(nodeid: str, mode: str = "once") -> str:
     return f"pytest {shlex.quote(nodeid)} --llm-record-mode={mode}"
 
 
-def is_recording(record_mode: str, path: Path) -> bool:
+def is_recording(record_mode: str, path: Path, continues: bool = False) -> bool:
     """Whether calls may go live (so the network stays open) in ``record_mode``."""
-    return record_mode in RECORDING_MODES or (record_mode == "once" and not path.exists())
+    return record_mode in RECORDING_MODES or (
+        record_mode == "once" and (continues or not path.exists()))
 
 
 def match_options(settings: CassetteSettings | MarkerOptions, where: str) -> MatchOptions:
@@ -116,7 +124,7 @@ def open_session(settings: CassetteSettings, where: str = "llm_cassette") -> Cas
     )
     return CassetteSession(settings.path, record_mode=settings.record_mode,
                            replay=settings.replay, match=match_options(settings, where),
-                           redact=redact)
+                           redact=redact, continues=settings.continues)
 
 
 def blocked_message(guard: NetworkGuard) -> str:
@@ -173,7 +181,8 @@ class TestCassette:
     def open(self) -> None:
         """Open the session; close the network unless this test records."""
         self.session = open_session(self.settings, self.nodeid)
-        if not is_recording(self.settings.record_mode, self.settings.path):
+        if not is_recording(self.settings.record_mode, self.settings.path,
+                            self.settings.continues):
             exists = self.settings.path.exists()
             mode = self.settings.record_mode
             state = (f"replays {self.shown_path} with the network closed (record mode {mode!r})"
@@ -219,11 +228,16 @@ class TestCassette:
     def close(self) -> CassetteRecord:
         """Finish the session (writing the cassette when needed) and remove the guard.
 
-        :attr:`record` is set even when finishing raises (the error is re-raised).
+        A cassette written in ``once``/``rewrite`` mode is noted in the run's
+        :attr:`GlobalOptions.recorded` (later tests sharing it extend it). :attr:`record`
+        is set even when finishing raises (the error is re-raised).
         """
+        recorded = self.settings.run_recorded
         try:
             if self.session is not None:
-                self.session.finish(failed=self.failed)
+                written = self.session.finish(failed=self.failed).written
+                if recorded is not None and written and self.settings.record_mode in _SHARED_MODES:
+                    recorded.add(self.settings.path.resolve())
         finally:
             if self.guard is not None:
                 uninstall(self.guard)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,9 @@ class GlobalOptions:
     replay_ini: str
     allowed_hosts: tuple[str, ...]
     block_network: bool
+    recorded: set[Path] = field(default_factory=set, compare=False, repr=False)
+    """Cassettes tests of this run recorded in ``once``/``rewrite`` mode (resolved paths):
+    a later test sharing one extends it instead of replaying or replacing it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,10 @@ class CassetteSettings:
     redact_headers: tuple[str, ...]
     redact_env: tuple[str, ...]
     allowed_hosts: tuple[str, ...]
+    continues: bool = False
+    """An earlier test of this run recorded this file (``once``/``rewrite``): extend it."""
+    run_recorded: set[Path] | None = field(default=None, compare=False, repr=False)
+    """The run's :attr:`GlobalOptions.recorded` (this test adds its file when it records)."""
 
 
 def split_hosts(values: Sequence[str] | str | None) -> tuple[str, ...]:

@@ -143,12 +143,16 @@ class CassetteSession:
         timing: record the arrival time of each stream delta / SSE event.
         replay_timing: sleep the recorded gaps on replay (also ``MatchOptions.replay_timing``).
         sleep: the coroutine function replay waits with (tests pass a fake).
+        continues: an earlier session of the same run recorded this file in ``once`` or
+            ``rewrite`` mode (tests sharing a cassette): ``once`` keeps recording what the
+            file lacks, ``rewrite`` replaces only the requests it records again (as
+            ``all``) instead of the whole file. The plugin sets it.
     """
 
     def __init__(self, path: str | Path, record_mode: str = "none", replay: str = "domain",
                  match: MatchOptions | None = None, redact: RedactionOptions | None = None,
                  timing: bool = False, *, replay_timing: bool = False,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 sleep: Sleep = asyncio.sleep, continues: bool = False) -> None:
         if record_mode not in RECORD_MODES:
             raise ValueError(
                 f"CassetteSession record_mode must be one of {', '.join(RECORD_MODES)}; "
@@ -170,6 +174,7 @@ class CassetteSession:
         self.timing = timing
         self.replay_timing = replay_timing or self.match.replay_timing
         self._sleep = sleep
+        self.continues = continues
         self._existed = self.path.exists()
         self._loaded: Cassette | None = None
         self._index: InteractionIndex | None = None
@@ -186,7 +191,7 @@ class CassetteSession:
     def is_recording(self) -> bool:
         """Whether a call that matches nothing goes live (and is recorded)."""
         return self.record_mode in ("new_episodes", "all", "rewrite") or (
-            self.record_mode == "once" and not self._existed)
+            self.record_mode == "once" and (self.continues or not self._existed))
 
     @property
     def allows_network(self) -> bool:
@@ -398,7 +403,8 @@ class CassetteSession:
             return self.stats
         self._finished = True
         new = [p.to_interaction() for p in self._recorded if p.recorded]
-        if self.record_mode == "rewrite":
+        mode = "all" if self.record_mode == "rewrite" and self.continues else self.record_mode
+        if mode == "rewrite":
             if failed or (not new and not self.path.exists()):
                 return self.stats
         elif not new:
@@ -408,7 +414,7 @@ class CassetteSession:
         self._note_secrets()
         update_cassette(self.path,
                         lambda current: merge_recorded(current, new, path=self.path,
-                                                       record_mode=self.record_mode,
+                                                       record_mode=mode,
                                                        match=self.match),
                         redactor=self._redactor)
         self._written = True

@@ -180,6 +180,25 @@ async def test_a_secret_in_the_prompt_matches_its_redacted_recording(
     assert len(load_cassette(path).interactions) == 1  # replaced, not appended
 
 
+async def test_a_continued_cassette_is_extended_not_replaced(tmp_path: Path) -> None:
+    # Sessions of one run sharing a file (the plugin sets continues=True for the later ones).
+    path = tmp_path / "c.yaml"
+    await record(path, "rewrite", "a", "b")
+    later = CassetteSession(path, record_mode="rewrite", continues=True)
+    await later.wrap(Counting(), name="mine").complete(ask("b"))
+    later.finish()
+    assert contents(path) == ["a #1", "b #1"]  # b re-recorded in place, a kept
+    idle = CassetteSession(path, record_mode="rewrite", continues=True)
+    assert not idle.finish().written and contents(path) == ["a #1", "b #1"]
+    once = CassetteSession(path, record_mode="once", continues=True)
+    assert once.is_recording
+    wrapped = once.wrap(Counting(), name="mine")
+    assert [(await wrapped.complete(ask(p))).message.content for p in ("a", "c")] == [
+        "a #1", "c #1"]  # a replayed, c recorded
+    once.finish()
+    assert contents(path) == ["a #1", "b #1", "c #1"]
+
+
 async def test_nothing_recorded_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     session = CassetteSession(path, record_mode="rewrite")

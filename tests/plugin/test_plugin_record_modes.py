@@ -191,3 +191,48 @@ def test_bad_ini_and_command_line_values(project: pytest.Pytester) -> None:
     bad_ini = project.runpytest()
     assert bad_ini.ret == pytest.ExitCode.USAGE_ERROR
     bad_ini.stderr.fnmatch_lines(["*llm_replay: got 'http'; accepted values: 'domain', 'wire'*"])
+
+
+SHARED_TESTS = '''
+import pytest
+
+import agent_code
+
+pytestmark = pytest.mark.llm_cassette("shared")
+
+
+async def test_first():
+    assert await agent_code.ask(agent_code.openai(), "first") == "echo: first"
+
+
+async def test_second():
+    assert await agent_code.ask(agent_code.openai(), "second") == "echo: second"
+
+
+def test_without_calls():
+    pass
+'''
+
+
+def test_tests_sharing_a_cassette_record_it_together(project: pytest.Pytester,
+                                                     echo_server: LoopbackServer) -> None:
+    project.makepyfile(test_shared=SHARED_TESTS)
+    shared = project.path / "cassettes" / "shared.yaml"
+
+    def prompts() -> list[str]:
+        data = yaml.safe_load(shared.read_text())
+        return [i["request"]["messages"][0]["content"] for i in data["interactions"]]
+
+    # once: the second test records what the first one's file lacks (it does not replay
+    # a file an earlier test of the same run just created, and fail).
+    project.runpytest("--llm-record-mode=once").assert_outcomes(passed=3)
+    assert prompts() == ["first", "second"] and len(echo_server.requests) == 2
+    project.runpytest().assert_outcomes(passed=3)
+    # rewrite: the file becomes this run's recording of all of them, not the last test's
+    # (nor emptied by the test that makes no call).
+    project.runpytest("--llm-record-mode=rewrite").assert_outcomes(passed=3)
+    assert prompts() == ["first", "second"] and len(echo_server.requests) == 4
+    project.runpytest("--llm-record-mode=once").assert_outcomes(passed=3)  # exists: replays
+    assert len(echo_server.requests) == 4
+    project.runpytest("-k", "second", "--llm-record-mode=rewrite").assert_outcomes(passed=1)
+    assert prompts() == ["second"]  # a rewrite run really starts the file again
