@@ -65,47 +65,6 @@ def test_pytest_asyncio_is_really_absent():
         import pytest_asyncio  # noqa: F401
 '''
 
-
-def _project(pytester: pytest.Pytester, **files: str) -> None:
-    pytester.makepyfile(my_provider=USER_PROVIDER, test_suite=SUITE, **files)
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-
-
-def _check_outcomes(result: pytest.RunResult, passed: int) -> None:
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("passed") == passed, result.stdout.str()[-3000:]
-    assert "failed" not in outcomes and "errors" not in outcomes, result.stdout.str()[-3000:]
-    assert "xfailed" not in outcomes
-
-
-def test_users_provider_in_strict_asyncio_mode(pytester: pytest.Pytester) -> None:
-    _project(pytester, test_neighbour=ASYNCIO_STRICT_NEIGHBOUR)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=strict",
-                                           "-v", "-rs")
-    # complete, documented errors, inputs, stream rules, reassembly, early close,
-    # concurrency (deterministic) + the user's own async test
-    _check_outcomes(result, passed=8)
-    result.stdout.fnmatch_lines([
-        "*::test_tool_calls_name_offered_tools_with_valid_arguments SKIPPED*",
-        "*::test_response_format_content_validates SKIPPED*",
-        "SKIPPED * TestMyProvider does not declare capability tools (set capabilities = "
-        "Capabilities(tools=True) to check it)",
-        "SKIPPED * TestMyProvider does not declare capability response_format*",
-    ])
-
-
-def test_users_provider_without_pytest_asyncio_installed(pytester: pytest.Pytester) -> None:
-    _project(pytester, test_absent=NO_ASYNCIO)
-    # `python -c` puts the project first on sys.path: this package shadows the installed
-    # one, so every `import pytest_asyncio` (ours, pytest's, the user's) fails as if absent.
-    pytester.mkpydir("pytest_asyncio").joinpath("__init__.py").write_text(
-        "raise ModuleNotFoundError(\"No module named 'pytest_asyncio'\", name='pytest_asyncio')\n")
-    code = ("import pytest\n"
-            "raise SystemExit(pytest.main(['-p', 'no:asyncio', '-p', 'no:cacheprovider']))\n")
-    result = pytester.run(sys.executable, "-c", code)
-    _check_outcomes(result, passed=8)
-
-
 PROFILE_CONFTEST = '''
 from hypothesis import settings
 settings.register_profile("mine", max_examples=4, deadline=None)
@@ -117,6 +76,8 @@ import my_provider
 
 
 class TestCount(ChatProviderConformance):
+    """No max_examples, no settings_profile: the profile loaded on the command line rules."""
+
     def make_provider(self):
         return my_provider.MyProvider()
 
@@ -127,41 +88,59 @@ class TestCount(ChatProviderConformance):
 '''
 
 
-@pytest.mark.parametrize(("profile", "calls"), [("mine", 4), ("ecs-agent-live", 5)])
-def test_a_profile_named_on_the_command_line_is_honoured(
-        pytester: pytest.Pytester, profile: str, calls: int) -> None:
-    """The user's own profile and ours (registered before Hypothesis loads it)."""
-    pytester.makepyfile(my_provider=USER_PROVIDER, test_count=COUNTING_SUITE)
+def _project(pytester: pytest.Pytester, **files: str) -> None:
+    pytester.makepyfile(my_provider=USER_PROVIDER, test_suite=SUITE, test_count=COUNTING_SUITE,
+                        **files)
     pytester.makeconftest(PROFILE_CONFTEST)
-    result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-s", f"--hypothesis-profile={profile}",
-        "-k", "test_complete_returns_assistant_result")
-    assert result.ret == 0, result.stdout.str()[-3000:]
-    result.stdout.fnmatch_lines([f"*CALLS {calls}"])
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
 
 
-IMPORTS = '''
-import sys
+def _check(result: pytest.RunResult, calls: int) -> None:
+    """TestMyProvider: 7 passed, 2 skipped (tools, response_format); TestCount: 3 passed,
+    6 skipped (nothing declared); plus the project's own test."""
+    outcomes = result.parseoutcomes()
+    out = result.stdout.str()[-4000:]
+    assert outcomes.get("passed") == 11, out
+    assert outcomes.get("skipped") == 8, out
+    assert "failed" not in outcomes and "errors" not in outcomes, out
+    assert "xfailed" not in outcomes, out
+    # the profile named on the command line decides how many examples run
+    result.stdout.fnmatch_lines([f"*CALLS {calls}*"])
+    result.stdout.fnmatch_lines([
+        "SKIPPED * TestMyProvider does not declare capability tools (set capabilities = "
+        "Capabilities(tools=True) to check it)",
+        "SKIPPED * TestMyProvider does not declare capability response_format*",
+    ])
 
-def test_nothing_of_ours_registers_strategies(llm_server):
-    assert llm_server.url.startswith("http://127.0.0.1:")
-    ours = sorted(m for m in sys.modules
-                  if m.startswith(("pytest_ecs_agent.strategies", "pytest_ecs_agent.conformance")))
-    assert ours == []
-'''
+
+def test_strict_asyncio_mode_and_the_users_own_profile(pytester: pytest.Pytester) -> None:
+    _project(pytester, test_neighbour=ASYNCIO_STRICT_NEIGHBOUR)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=strict",
+                                           "-rs", "-s", "--hypothesis-profile=mine")
+    _check(result, calls=4)
 
 
-def test_the_plugin_never_imports_strategies_or_suites(pytester: pytest.Pytester) -> None:
+def test_without_pytest_asyncio_installed_and_the_live_profile(pytester: pytest.Pytester) -> None:
+    """``--hypothesis-profile=ecs-agent-live``: registered before Hypothesis loads it."""
+    _project(pytester, test_absent=NO_ASYNCIO)
+    # `python -c` puts the project first on sys.path: this package shadows the installed
+    # one, so every `import pytest_asyncio` (ours, pytest's, the user's) fails as if absent.
+    pytester.mkpydir("pytest_asyncio").joinpath("__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'pytest_asyncio'\", name='pytest_asyncio')\n")
+    code = ("import pytest\n"
+            "raise SystemExit(pytest.main(['-p', 'no:asyncio', '-p', 'no:cacheprovider', '-rs',"
+            " '-s', '--hypothesis-profile=ecs-agent-live']))\n")
+    result = pytester.run(sys.executable, "-c", code)
+    _check(result, calls=5)
+
+
+def test_pytest_help_never_imports_strategies_or_suites(pytester: pytest.Pytester) -> None:
     """Importing the strategies registers type strategies: only a user's import may do it."""
-    pytester.makepyfile(test_imports=IMPORTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider",
-                                           "--hypothesis-profile=default")
-    result.assert_outcomes(passed=1)
     help_run = pytester.run(sys.executable, "-X", "importtime", "-m", "pytest", "--help",
                             "-p", "no:cacheprovider")
     assert help_run.ret == 0
-    imported = help_run.stderr.str()
     assert "--llm-record-mode" in help_run.stdout.str()  # our plugin was loaded
+    imported = help_run.stderr.str()
     assert "pytest_ecs_agent.strategies" not in imported
     assert "pytest_ecs_agent.conformance" not in imported
     assert " hypothesis.strategies" not in imported
