@@ -50,6 +50,19 @@ def register_profiles() -> None:
         )
 
 
+def _loaded_or_fast() -> settings:
+    current = settings.get_current_profile_name()
+    loaded = settings.default
+    fast = settings.get_profile(FAST)
+    if current == "default" or loaded is None:
+        return fast
+    if current == "ci" and loaded.max_examples == settings.get_profile("default").max_examples:
+        # Hypothesis loads its own "ci" profile whenever $CI is set: keep what it is for
+        # (derandomized, no database, no deadline) but not 100 examples per property.
+        return settings(loaded, max_examples=fast.max_examples)
+    return loaded
+
+
 def resolve_settings(
     profile: str | None = None,
     *,
@@ -60,18 +73,15 @@ def resolve_settings(
 
     ``profile`` names a registered profile; ``None`` means the profile currently
     loaded when it is not Hypothesis' ``default`` (so ``--hypothesis-profile=...``
-    applies), else ``ecs-agent-fast``. ``max_examples`` overrides the profile's.
+    applies), else ``ecs-agent-fast``. Hypothesis' own ``ci`` profile (loaded by
+    itself when ``$CI`` is set) keeps its settings but ``ecs-agent-fast``'s number of
+    examples, unless a ``ci`` profile you registered sets ``max_examples``.
+    ``max_examples`` overrides the profile's.
     ``cassette=True`` derandomizes, drops the example database and the deadline, and
     never shrinks (a replay must make exactly the calls the recording made).
     """
     register_profiles()
-    base: settings
-    if profile is None:
-        current = settings.get_current_profile_name()
-        loaded = settings.default
-        base = loaded if current != "default" and loaded is not None else settings.get_profile(FAST)
-    else:
-        base = settings.get_profile(profile)
+    base = _loaded_or_fast() if profile is None else settings.get_profile(profile)
     suppressed = list(dict.fromkeys([*base.suppress_health_check, *_CALLS_ARE_SLOW]))
     if max_examples is not None:
         if isinstance(max_examples, bool) or not isinstance(max_examples, int) \

@@ -206,3 +206,25 @@ def test_close_reaches_the_provider_inside_a_wrapper() -> None:
     inner = _Closable()
     asyncio.run(ConformanceSuite().close(RetryProvider(inner)))
     assert inner.closed
+
+
+@pytest.fixture
+def restore_ci_profile(restore_profile: None) -> Iterator[None]:
+    builtin = settings.get_profile("ci")
+    yield
+    settings.register_profile("ci", builtin)
+
+
+def test_hypothesis_ci_profile_keeps_the_fast_number_of_examples(
+        restore_ci_profile: None) -> None:
+    """$CI makes Hypothesis load its "ci" profile (100 examples): not 5x the suite's time."""
+    settings.load_profile("ci")
+    resolved = resolve_settings()
+    assert resolved.max_examples == 20
+    assert resolved.derandomize and resolved.database is None and resolved.deadline is None
+
+
+def test_a_ci_profile_of_your_own_is_honoured(restore_ci_profile: None) -> None:
+    settings.register_profile("ci", max_examples=7, derandomize=True)
+    settings.load_profile("ci")
+    assert resolve_settings().max_examples == 7
