@@ -184,6 +184,17 @@ def subschemas(schema: Mapping[str, Any],
                 yield (*context, key, name), sub
 
 
+def _check_keywords(schema: Any, path: str) -> None:
+    if not isinstance(schema, Mapping):
+        raise UnsupportedSchemaError(f"{path}: a schema must be an object or a bool, "
+                                     f"got {schema!r:.80}")
+    unknown = set(schema) - ANNOTATIONS - ASSERTIONS
+    if unknown:
+        raise UnsupportedSchemaError(
+            f"{path}: JSON Schema keyword(s) {sorted(unknown)} are outside the subset this "
+            "validator supports; use a schema with the supported keywords only")
+
+
 def check_schema(schema: Any, root: Any = None, path: str = "$") -> None:
     """Raise :class:`UnsupportedSchemaError` unless :func:`schema_errors` supports ``schema``.
 
@@ -193,15 +204,8 @@ def check_schema(schema: Any, root: Any = None, path: str = "$") -> None:
     """
     if isinstance(schema, bool):
         return
-    if not isinstance(schema, Mapping):
-        raise UnsupportedSchemaError(f"{path}: a schema must be an object or a bool, "
-                                     f"got {schema!r:.80}")
+    _check_keywords(schema, path)
     root = schema if root is None else root
-    unknown = set(schema) - ANNOTATIONS - ASSERTIONS
-    if unknown:
-        raise UnsupportedSchemaError(
-            f"{path}: JSON Schema keyword(s) {sorted(unknown)} are outside the supported "
-            "subset; use a schema with the supported keywords only")
     if "$ref" in schema:
         resolve_ref(schema["$ref"], root, path)
     children = [("/".join(where), sub) for where, sub in subschemas(schema)]
@@ -224,16 +228,8 @@ def schema_errors(instance: Any, schema: Mapping[str, Any] | bool,
         return []
     if schema is False:
         return [f"{path}: no value is allowed here (schema false)"]
-    if not isinstance(schema, Mapping):
-        raise UnsupportedSchemaError(f"{path}: a schema must be an object or a bool, "
-                                     f"got {schema!r}")
+    _check_keywords(schema, path)
     root = schema if root is None else root
-    unknown = set(schema) - ANNOTATIONS - ASSERTIONS
-    if unknown:
-        raise UnsupportedSchemaError(
-            f"{path}: JSON Schema keyword(s) {sorted(unknown)} are outside the subset this "
-            "validator supports; use a schema with the supported keywords only"
-        )
     errors: list[str] = []
     if "$ref" in schema:
         errors += schema_errors(instance, resolve_ref(schema["$ref"], root, path), root, path)
