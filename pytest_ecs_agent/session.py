@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -51,10 +50,10 @@ from ecs_agent.intercept import (
     use_interceptor,
 )
 from ecs_agent.types import CompletionResult
-from pytest_ecs_agent.cassette import Cassette, HttpExchange, Interaction, load_cassette
-from pytest_ecs_agent.errors import CassetteError, CassetteMismatchError, CassetteNotFoundError
+from pytest_ecs_agent.cassette import Cassette, Interaction, load_cassette
+from pytest_ecs_agent.errors import CassetteError, CassetteNotFoundError
 from pytest_ecs_agent.matching import InteractionIndex, MatchOptions
-from pytest_ecs_agent.outcomes import DeltaStream, error_from_dict
+from pytest_ecs_agent.outcomes import DeltaStream
 from pytest_ecs_agent.recording import (
     PendingInteraction,
     bracketed,
@@ -67,8 +66,8 @@ from pytest_ecs_agent.redaction import RedactionOptions, Redactor
 from pytest_ecs_agent.replay import mismatch_error, serve_chat, serve_embed
 from pytest_ecs_agent.wire_replay import (
     ExchangeRecord,
+    WireCursor,
     record_exchange,
-    replay_response,
     request_record,
 )
 from pytest_ecs_agent.wrapping import WrappedChatProvider, WrappedEmbeddingProvider, wrap
@@ -103,24 +102,13 @@ class SessionStats:
     written: bool
 
 
-class _WireCursor:
-    """The recorded exchanges of one interaction being replayed on the wire, in order."""
-
-    __slots__ = ("exchanges", "interaction", "served")
-
-    def __init__(self, interaction: Interaction) -> None:
-        self.interaction = interaction
-        self.exchanges: deque[HttpExchange] = deque(interaction.http or ())
-        self.served = 0
-
-
 @dataclass(frozen=True, slots=True)
 class _ActiveCall:
     """The call a session is handling in this context (its HTTP exchanges belong to it)."""
 
     session: CassetteSession
     pending: PendingInteraction | None = None
-    wire: _WireCursor | None = None
+    wire: WireCursor | None = None
 
 
 _active: ContextVar[_ActiveCall | None] = ContextVar("pytest_ecs_agent_call", default=None)
@@ -299,7 +287,7 @@ class CassetteSession:
             return vectors
         position, interaction = hit
         if self.replay == "wire" and interaction.http is not None:
-            token = _active.set(_ActiveCall(self, wire=_WireCursor(interaction)))
+            token = _active.set(_ActiveCall(self, wire=self._wire_cursor(interaction)))
             try:
                 return await live()
             finally:
@@ -320,29 +308,12 @@ class CassetteSession:
             record = ExchangeRecord(request_record(request))
             active.pending.new_exchange(record)
             return await record_exchange(request, send, record, timing=self.timing)
-        cursor = active.wire
-        assert cursor is not None
-        if not cursor.exchanges:
-            return self._wire_exhausted(provider, request, cursor)
-        exchange = cursor.exchanges.popleft()
-        cursor.served += 1
-        return replay_response(exchange.to_dict(), request, replay_timing=self.replay_timing,
-                               sleep=self._sleep)
+        assert active.wire is not None
+        return active.wire.respond(provider, request)
 
-    def _wire_exhausted(self, provider: str, request: httpx.Request,
-                        cursor: _WireCursor) -> httpx.Response:
-        error = cursor.interaction.response.get("error")
-        if error is not None and error.get("type") == "request_error":
-            exc = error_from_dict(error, provider=cursor.interaction.provider)
-            if isinstance(exc, httpx.RequestError):
-                exc.request = request
-            raise exc
-        raise CassetteMismatchError(self._scrub(
-            f"{provider}: the provider sent HTTP request number {cursor.served + 1} "
-            f"({request.method} {request.url}) for one {cursor.interaction.kind} call, but "
-            f"cassette {self.path} recorded {cursor.served} for it; the provider's wire "
-            "behaviour changed. Re-record with --llm-record-mode=rewrite, or replay with "
-            "replay='domain'."), path=self.path)
+    def _wire_cursor(self, interaction: Interaction) -> WireCursor:
+        return WireCursor(interaction, path=self.path, scrub=self._scrub,
+                          replay_timing=self.replay_timing, sleep=self._sleep)
 
     # ----------------------------------------------------------------- live calls
     def _pending(self, kind: str, provider: str, request: dict[str, Any],
@@ -381,7 +352,7 @@ class CassetteSession:
             "expected a CompletionResult or an async iterator of StreamDelta")
 
     async def _wire_chat(self, interaction: Interaction, live: LiveChat) -> ChatOutcome:
-        active = _ActiveCall(self, wire=_WireCursor(interaction))
+        active = _ActiveCall(self, wire=self._wire_cursor(interaction))
         token = _active.set(active)
         try:
             outcome = await live()

@@ -11,6 +11,7 @@ a JSON body re-encoded compactly, SSE re-encoded one event per chunk (so the pro
 decoder sees the recorded event boundaries), and ``dropped_after`` reproduced as an
 ``httpx.RemoteProtocolError`` raised from the byte stream after that many events, just
 as httpx reports a peer that closed the connection mid-body. No socket is opened.
+:class:`WireCursor` serves one interaction's exchanges in order.
 """
 
 from __future__ import annotations
@@ -18,18 +19,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import httpx
 
 from ecs_agent._sse import SSEDecoder
 from ecs_agent.intercept import SendHTTP
+from pytest_ecs_agent.cassette import HttpExchange, Interaction
+from pytest_ecs_agent.errors import CassetteMismatchError
 from pytest_ecs_agent.http_records import body_bytes, body_record, sse_frame, sse_record
+from pytest_ecs_agent.outcomes import error_from_dict
 
 __all__ = [
     "DROPPED_MESSAGE",
     "ExchangeRecord",
+    "WireCursor",
     "record_exchange",
     "replay_response",
     "request_record",
@@ -230,3 +237,49 @@ def replay_response(exchange: dict[str, Any], request: httpx.Request, *,
     stream = _ReplayStream(chunks, request, dropped_after is not None, gaps, sleep)
     return httpx.Response(int(recorded["status"]), headers=headers, stream=stream,
                           request=request)
+
+
+class WireCursor:
+    """The recorded exchanges of one interaction, served in order to the real provider.
+
+    A request beyond the recorded ones replays a recorded connection failure (a
+    ``request_error`` outcome) or is a :class:`CassetteMismatchError` (the provider's wire
+    behaviour changed).
+    """
+
+    __slots__ = ("_scrub", "_sleep", "exchanges", "interaction", "path", "replay_timing",
+                 "served")
+
+    def __init__(self, interaction: Interaction, *, path: Path | None,
+                 scrub: Callable[[str], str], replay_timing: bool = False,
+                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+        self.interaction = interaction
+        self.exchanges: deque[HttpExchange] = deque(interaction.http or ())
+        self.served = 0
+        self.path = path
+        self.replay_timing = replay_timing
+        self._scrub = scrub
+        self._sleep = sleep
+
+    def respond(self, provider: str, request: httpx.Request) -> httpx.Response:
+        """The next recorded response, as the answer to ``request``."""
+        if not self.exchanges:
+            self._exhausted(provider, request)
+        exchange = self.exchanges.popleft()
+        self.served += 1
+        return replay_response(exchange.to_dict(), request, replay_timing=self.replay_timing,
+                               sleep=self._sleep)
+
+    def _exhausted(self, provider: str, request: httpx.Request) -> NoReturn:
+        error = self.interaction.response.get("error")
+        if error is not None and error.get("type") == "request_error":
+            exc = error_from_dict(error, provider=self.interaction.provider)
+            if isinstance(exc, httpx.RequestError):
+                exc.request = request
+            raise exc
+        raise CassetteMismatchError(self._scrub(
+            f"{provider}: the provider sent HTTP request number {self.served + 1} "
+            f"({request.method} {request.url}) for one {self.interaction.kind} call, but "
+            f"cassette {self.path} recorded {self.served} for it; the provider's wire "
+            "behaviour changed. Re-record with --llm-record-mode=rewrite, or replay with "
+            "replay='domain'."), path=self.path)
