@@ -25,7 +25,7 @@ from pytest_ecs_agent.conformance import (
 from tests.conformance.conformance_references import EchoFakeProvider
 
 # No shrinking: the meta-test only needs each rule caught, fast and the same every run.
-settings.register_profile("ecs-agent-meta", max_examples=15, deadline=None, derandomize=True,
+settings.register_profile("ecs-agent-meta", max_examples=10, deadline=None, derandomize=True,
                           database=None, phases=(Phase.explicit, Phase.generate),
                           suppress_health_check=[HealthCheck.too_slow])
 ALL = Capabilities(streaming=True, tools=True, response_format=True, deterministic=True)
