@@ -344,12 +344,20 @@ def schema_instance(schema: Any, *, text: str = "echo") -> Any:
     common formats), ``integer``/``number`` (bounds, exclusive bounds, multipleOf),
     ``boolean``, ``null``, ``array`` (items, prefixItems, minItems/maxItems), ``enum``,
     ``const``, ``anyOf``/``oneOf`` (a non-recursive branch first), ``allOf`` (merged)
-    and local ``$ref``, including recursive ones. Raises :class:`SchemaError` when the
-    schema cannot be satisfied.
+    and local ``$ref``, including recursive ones. The value is checked with
+    :func:`schema_errors`; :class:`SchemaError` is raised when the schema cannot be
+    satisfied (a string ``pattern`` the text does not match, for one).
     """
     if not isinstance(schema, dict | bool):
         raise SchemaError(f"schema must be an object, got {type(schema).__name__}")
-    return _Generator(schema if isinstance(schema, dict) else {}, text).value(schema, 0, "#")
+    value = _Generator(schema if isinstance(schema, dict) else {}, text).value(schema, 0, "#")
+    try:
+        errors = schema_errors(value, schema)
+    except UnsupportedSchemaError:  # keywords the validator does not know: not checked
+        errors = []
+    if errors:  # never hand out an invalid value (e.g. a string ``pattern``)
+        raise SchemaError(f"cannot generate a value valid against this schema: {errors[0]}")
+    return value
 
 
 class _Generator:
