@@ -146,11 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     args, pytest_args = parser.parse_known_args(argv)
     try:
         server = LoopbackServer(port=args.port).start()
-    except (OSError, AttributeError) as exc:  # AttributeError: the server's failed-bind cleanup
-        reason = exc.strerror if isinstance(exc, OSError) else "address in use?"
-        print(f"record_cassettes: cannot listen on 127.0.0.1:{args.port} ({reason}); "
-              "free the port or pass --port N (the cassettes' URLs will then change)",
-              file=sys.stderr)
+    except OSError as exc:
+        print(f"record_cassettes: {exc}. Free the port, or pass --port N (the cassettes' "
+              "URLs will then change)", file=sys.stderr)
         return 2
     with server:
         for replies in SCRIPT.values():
