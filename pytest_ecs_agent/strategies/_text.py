@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from pytest_ecs_agent.strategies._validation import check_bool, check_size_range
 
@@ -53,7 +54,10 @@ _WORD_CHARS = _LETTERS + "0123456789_"
 
 def identifiers(*, max_size: int = 24) -> st.SearchStrategy[str]:
     """Names tools and JSON properties can have on every API: ``[a-zA-Z][a-zA-Z0-9_]*``."""
-    check_size_range(1, max_size, min_name="1", max_name="max_size")
+    check_size_range(0, max_size)
+    if max_size < 1:
+        raise InvalidArgument(f"max_size={max_size} must be >= 1: an identifier has at "
+                              "least one character")
     return st.builds(operator.add, st.sampled_from(_LETTERS),
                      st.text(_WORD_CHARS, max_size=max_size - 1))
 

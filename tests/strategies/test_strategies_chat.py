@@ -190,3 +190,16 @@ def test_completion_results_options(result: CompletionResult) -> None:
 def test_bad_arguments_raise_invalid_argument_eagerly(build: object) -> None:
     with pytest.raises(InvalidArgument):
         build()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda: ecs_st.identifiers(max_size=0), "max_size=0 must be >= 1: an identifier"),
+    (lambda: ecs_st.texts(min_size=-1), "min_size=-1 must be >= 0"),
+    (lambda: ecs_st.messages(roles=[]), "roles=\\[\\] must be a non-empty subset"),
+    (lambda: ecs_st.tool_schemas(max_depth=True), "max_depth=True must be an int, not a bool"),
+    (lambda: ecs_st.conversations(tools="yes"),  # type: ignore[arg-type]
+     "tools must be a sequence of ToolSchema or a strategy, got str"),
+])
+def test_invalid_argument_messages_name_the_argument(build: object, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        build()  # type: ignore[operator]
