@@ -6,7 +6,7 @@ every interaction before it is written (on by default). In order, it:
 1. runs the user's ``hooks`` on a copy of the interaction (a hook returns the
    interaction, modified or not, or ``None`` to drop it from the file);
 2. applies the header policy to every stored HTTP exchange and recorded error:
-   credential headers (:data:`DEFAULT_SECRET_HEADERS` + ``options.headers``) that are
+   credential headers (:data:`DEFAULT_SECRET_HEADERS` + ``options.headers``, always both) that are
    kept get their value replaced by the placeholder; response headers are reduced to
    :data:`DEFAULT_KEPT_RESPONSE_HEADERS` and request headers to
    :data:`DEFAULT_KEPT_REQUEST_HEADERS` plus the credential ones, so volatile headers
@@ -141,11 +141,16 @@ RedactionHook = Callable[[Interaction], "Interaction | None"]
 
 @dataclass
 class RedactionOptions:
-    """What the :class:`Redactor` removes; every default is on."""
+    """What the :class:`Redactor` removes; every default is on and cannot be turned off.
 
-    headers: tuple[str, ...] = DEFAULT_SECRET_HEADERS
+    ``headers`` and ``env_vars`` are *added* to :data:`DEFAULT_SECRET_HEADERS` and
+    :data:`DEFAULT_SECRET_ENV_VARS` (naming a default again is harmless), so configuring
+    one more header never un-redacts ``authorization``.
+    """
+
+    headers: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
-    env_vars: tuple[str, ...] = DEFAULT_SECRET_ENV_VARS
+    env_vars: tuple[str, ...] = ()
     hooks: tuple[RedactionHook, ...] = ()
     placeholder: str = "<REDACTED>"
     keep_request_headers: tuple[str, ...] | None = DEFAULT_KEPT_REQUEST_HEADERS
@@ -159,7 +164,9 @@ class Redactor:
         self, options: RedactionOptions | None = None, extra_secrets: Iterable[str] = ()
     ) -> None:
         self.options = options if options is not None else RedactionOptions()
-        self._secret_headers = frozenset(h.lower() for h in self.options.headers)
+        self._secret_headers = frozenset(
+            h.lower() for h in (*DEFAULT_SECRET_HEADERS, *self.options.headers)
+        )
         self._keep_request = _lower_set(self.options.keep_request_headers)
         self._keep_response = _lower_set(self.options.keep_response_headers)
         self._secrets: set[str] = set()
@@ -170,7 +177,8 @@ class Redactor:
                     "a configured secret of %d characters is ignored: secrets shorter than "
                     "%d characters are not scrubbed", len(value), MIN_SECRET_LENGTH,
                 )
-        env_values = (os.environ.get(name, "") for name in self.options.env_vars)
+        env_names = dict.fromkeys((*DEFAULT_SECRET_ENV_VARS, *self.options.env_vars))
+        env_values = (os.environ.get(name, "") for name in env_names)
         self.add_secrets([*self.options.secrets, *extra_secrets, *env_values])
 
     @property

@@ -144,7 +144,11 @@ def test_configured_headers_are_redacted_too() -> None:
         headers=("x-custom",), keep_request_headers=("x-custom",)))
     redacted = redactor.redact_interaction(planted("not-a-known-secret"))
     assert redacted is not None and redacted.http is not None
-    assert redacted.http[0].request["headers"] == {"x-custom": "<REDACTED>"}
+    headers = redacted.http[0].request["headers"]
+    assert headers["x-custom"] == "<REDACTED>"
+    # Configuring one more header adds to the defaults, never replaces them.
+    assert headers["authorization"] == "<REDACTED>"
+    assert set(headers.values()) == {"<REDACTED>"}
 
 
 def test_redact_returns_a_copy() -> None:
