@@ -100,6 +100,10 @@ class SessionStats:
     replayed: int
     unused: int
     written: bool
+    #: How many interactions were loaded from the file, and the positions of those served
+    #: (lets a summary tell what tests sharing one cassette left unused together).
+    loaded: int = 0
+    used: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +204,9 @@ class CassetteSession:
             recorded=sum(1 for p in self._recorded if p.recorded),
             replayed=self._replayed,
             unused=self._index.unused if self._index is not None else 0,
-            written=self._written)
+            written=self._written,
+            loaded=len(self._index) if self._index is not None else 0,
+            used=tuple(sorted(self._index.used)) if self._index is not None else ())
 
     def _load(self) -> InteractionIndex:
         if self._index is None:

@@ -37,18 +37,22 @@ class CassetteRecord:
     replayed: int
     unused: int
     written: bool
+    #: Interactions loaded from the file and the positions served (see :func:`_unused`).
+    loaded: int = 0
+    used: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"nodeid": self.nodeid, "path": self.path, "record_mode": self.record_mode,
                 "recorded": self.recorded, "replayed": self.replayed, "unused": self.unused,
-                "written": self.written}
+                "written": self.written, "loaded": self.loaded, "used": list(self.used)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CassetteRecord:
         return cls(nodeid=str(data["nodeid"]), path=str(data["path"]),
                    record_mode=str(data["record_mode"]), recorded=int(data["recorded"]),
                    replayed=int(data["replayed"]), unused=int(data["unused"]),
-                   written=bool(data["written"]))
+                   written=bool(data["written"]), loaded=int(data.get("loaded", 0)),
+                   used=tuple(int(i) for i in data.get("used", ())))
 
 
 def _count(value: object) -> int:
@@ -73,7 +77,26 @@ def record_from_stats(nodeid: str, path: str, record_mode: str, stats: object) -
         replayed=_count(getattr(stats, "replayed", 0)),
         unused=_count(getattr(stats, "unused", 0)),
         written=bool(getattr(stats, "written", False)),
+        loaded=_count(getattr(stats, "loaded", 0)),
+        used=tuple(int(i) for i in getattr(stats, "used", ())),
     )
+
+
+def _unused(records: list[CassetteRecord]) -> int:
+    """Interactions of one cassette that none of ``records`` (its tests in this run) used.
+
+    Tests may share a cassette and each use only its own part of it, so an interaction is
+    unused only when no test served it. A test's recordings are appended after what it
+    loaded, so they count as used too (a later test sharing the file loads them).
+    """
+    if len(records) == 1:
+        return records[0].unused
+    used: set[int] = set()
+    for record in records:
+        used.update(record.used)
+        used.update(range(record.loaded, record.loaded + record.recorded))
+    size = max(record.loaded for record in records)
+    return sum(1 for position in range(size) if position not in used)
 
 
 def _plural(count: int, word: str) -> str:
@@ -101,7 +124,11 @@ class CassetteSummary:
         records = sorted(self.records, key=lambda r: r.nodeid)
         recorded = [r for r in records if r.recorded]
         replayed = [r for r in records if r.replayed]
-        unused = [r for r in records if r.unused]
+        by_path: dict[str, list[CassetteRecord]] = {}
+        for record in records:
+            by_path.setdefault(record.path, []).append(record)
+        unused = [(path, count, group) for path, group in by_path.items()
+                  if (count := _unused(group))]
         written = sorted({r.path for r in records if r.written})
         n_recorded = _plural(sum(r.recorded for r in records), "interaction")
         n_replayed = _plural(sum(r.replayed for r in records), "interaction")
@@ -112,10 +139,11 @@ class CassetteSummary:
         ]
         if unused:
             lines.append(
-                f"{_plural(sum(r.unused for r in unused), 'interaction')} left unused in "
-                f"{_plural(len(unused), 'cassette')} (the test no longer makes these calls; "
+                f"{_plural(sum(count for _, count, _ in unused), 'interaction')} left unused "
+                f"in {_plural(len(unused), 'cassette')} (the test no longer makes these calls; "
                 "re-record with --llm-record-mode=rewrite):")
-            lines.extend(f"  {r.path}: {r.unused} unused ({r.nodeid})" for r in unused)
+            lines.extend(f"  {path}: {count} unused ({', '.join(r.nodeid for r in group)})"
+                         for path, count, group in unused)
         if written:
             shown = written if verbose else written[:MAX_LISTED]
             lines.append("written:")
