@@ -66,6 +66,10 @@ class _AliasUsed(ConstructorError):
     pass
 
 
+class _DuplicateKey(ConstructorError):
+    pass
+
+
 class CassetteLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """Safe loader limited to JSON-like data: no extra tags, no aliases, no timestamps."""
 
@@ -86,6 +90,19 @@ class CassetteLoader(_SafeLoader):  # type: ignore[valid-type,misc]
         if node in self.constructed_objects or node in self.recursive_objects:
             raise _AliasUsed(None, None, "alias", node.start_mark)
         return super().construct_object(node, deep)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """A mapping; a key written twice is an error (YAML would keep the last silently)."""
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        if len(mapping) < len(node.value):
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                key = ((key_node.tag, key_node.value) if isinstance(key_node, ScalarNode)
+                       else id(key_node))
+                if key in seen:
+                    raise _DuplicateKey(None, None, repr(key_node.value), key_node.start_mark)
+                seen.add(key)
+        return mapping
 
 
 CassetteLoader.add_constructor(None, CassetteLoader.construct_undefined)
@@ -110,6 +127,14 @@ def parse_yaml(text: str, *, path: Path) -> Any:
             path=path,
             line=_line(exc),
             hint="Remove the tag; if you did not write it, do not trust this file.",
+        ) from None
+    except _DuplicateKey as exc:
+        raise CassetteFormatError(
+            f"duplicate key {exc.problem}: a mapping holds each key once (YAML would keep "
+            "the last value silently)",
+            path=path,
+            line=_line(exc),
+            hint="Remove one of the two; if you edited the file by hand, keep the value you meant.",
         ) from None
     except _AliasUsed as exc:
         raise CassetteFormatError(
