@@ -2,8 +2,10 @@
 
 The official SDKs speak HTTP through httpx, httpx2 or aiohttp, and litellm has its own
 stacks, so patching one HTTP library misses real traffic. The guard patches the socket
-layer instead (``socket.socket.connect`` / ``connect_ex``, ``socket.getaddrinfo`` and
-``socket.create_connection``): every TCP/UDP connection and every name lookup of a host
+layer instead (``socket.socket.connect`` / ``connect_ex`` / ``sendto``,
+``socket.getaddrinfo`` / ``gethostbyname`` / ``gethostbyname_ex`` and
+``socket.create_connection``): every TCP/UDP connection, every UDP datagram sent with an
+address, and every name lookup of a host
 that is not allowed fails at once with :class:`NetworkBlockedError`, which names the
 host and port and says how to record the test. Unix sockets are never blocked.
 
@@ -158,6 +160,34 @@ def _guarded_getaddrinfo(real: Callable[..., Any]) -> Callable[..., Any]:
     return getaddrinfo
 
 
+def _guarded_sendto(real: Callable[..., Any]) -> Callable[..., Any]:
+    def sendto(self: socket.socket, data: Any, *args: Any) -> Any:
+        guard = active_guard()
+        address: Any = args[-1] if args else None
+        if guard is not None and _is_inet(self, address) and not guard.allows(address[0]):
+            raise guard.refuse(address[0], address[1])
+        return real(self, data, *args)
+
+    sendto.__name__ = getattr(real, "__name__", "sendto")
+    sendto.__doc__ = getattr(real, "__doc__", None)
+    return sendto
+
+
+def _guarded_gethostbyname(real: Callable[..., Any]) -> Callable[..., Any]:
+    def gethostbyname(host: Any) -> Any:
+        guard = active_guard()
+        if guard is not None and not guard.allows(host):
+            raise guard.refuse(host, 0)
+        return real(host)
+
+    gethostbyname.__name__ = getattr(real, "__name__", "gethostbyname")
+    gethostbyname.__doc__ = getattr(real, "__doc__", None)
+    return gethostbyname
+
+
+_LOOKUPS = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "create_connection")
+
+
 def _guarded_create_connection(real: Callable[..., Any]) -> Callable[..., Any]:
     def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
         guard = active_guard()
@@ -169,26 +199,32 @@ def _guarded_create_connection(real: Callable[..., Any]) -> Callable[..., Any]:
     return create_connection
 
 
+_METHODS = ("connect", "connect_ex", "sendto")
+
+
 def _patch() -> None:
-    for name in ("connect", "connect_ex"):
+    for name in _METHODS:
         _saved[name] = socket.socket.__dict__.get(name, _MISSING)
-        setattr(socket.socket, name, _guarded_connect(getattr(socket.socket, name)))
-    _saved["getaddrinfo"] = socket.getaddrinfo
-    socket.getaddrinfo = _guarded_getaddrinfo(socket.getaddrinfo)
-    _saved["create_connection"] = socket.create_connection
-    socket.create_connection = _guarded_create_connection(socket.create_connection)
+        wrap = _guarded_sendto if name == "sendto" else _guarded_connect
+        setattr(socket.socket, name, wrap(getattr(socket.socket, name)))
+    for name, wrap in (("getaddrinfo", _guarded_getaddrinfo),
+                       ("gethostbyname", _guarded_gethostbyname),
+                       ("gethostbyname_ex", _guarded_gethostbyname),
+                       ("create_connection", _guarded_create_connection)):
+        _saved[name] = getattr(socket, name)
+        setattr(socket, name, wrap(getattr(socket, name)))
 
 
 def _unpatch() -> None:
-    for name in ("connect", "connect_ex"):
+    for name in _METHODS:
         original = _saved.pop(name, _MISSING)
         if original is _MISSING:
             if name in socket.socket.__dict__:
                 delattr(socket.socket, name)
         else:
             setattr(socket.socket, name, original)
-    socket.getaddrinfo = _saved.pop("getaddrinfo")
-    socket.create_connection = _saved.pop("create_connection")
+    for name in _LOOKUPS:
+        setattr(socket, name, _saved.pop(name))
 
 
 def install(guard: NetworkGuard) -> None:

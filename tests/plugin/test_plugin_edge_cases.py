@@ -50,3 +50,35 @@ def test_a_shared_cassette_is_not_reported_unused_by_each_test(
         "1 interaction left unused in 1 cassette*",
         "  cassettes/shared.yaml: 1 unused (test_shared.py::test_a)",
     ])
+
+
+def test_the_guard_blocks_gethostbyname_and_udp_sendto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name lookups other than getaddrinfo, and UDP datagrams, are network traffic too.
+
+    The real functions are replaced by recorders first, so nothing leaves the machine
+    even when the guard lets a call through.
+    """
+    import socket
+
+    from pytest_ecs_agent.network import NetworkBlockedError, NetworkGuard
+
+    reached: list[str] = []
+    monkeypatch.setattr(socket, "gethostbyname", lambda host: reached.append(host) or "10.0.0.1")
+    monkeypatch.setattr(socket, "gethostbyname_ex",
+                        lambda host: reached.append(host) or (host, [], ["10.0.0.1"]))
+    monkeypatch.setattr(socket.socket, "sendto",
+                        lambda self, *args: reached.append(str(args[-1])) or 1, raising=False)
+    with NetworkGuard(["localhost"]).installed() as guard:
+        with pytest.raises(NetworkBlockedError, match=r"example\.invalid:0"):
+            socket.gethostbyname("example.invalid")
+        with pytest.raises(NetworkBlockedError, match=r"example\.invalid:0"):
+            socket.gethostbyname_ex("example.invalid")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            with pytest.raises(NetworkBlockedError, match=r"10\.255\.255\.1:53"):
+                udp.sendto(b"x", ("10.255.255.1", 53))
+            with pytest.raises(NetworkBlockedError, match=r"10\.255\.255\.1:53"):
+                udp.sendto(b"x", 0, ("10.255.255.1", 53))
+            assert udp.sendto(b"x", ("127.0.0.1", 9)) == 1  # allowed hosts still work
+        assert socket.gethostbyname("localhost") == "10.0.0.1"
+        assert len(guard.blocked) == 2
+    assert reached == ["('127.0.0.1', 9)", "localhost"]
