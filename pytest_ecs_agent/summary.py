@@ -44,7 +44,7 @@ class CassetteRecord:
     def to_dict(self) -> dict[str, Any]:
         return {"nodeid": self.nodeid, "path": self.path, "record_mode": self.record_mode,
                 "recorded": self.recorded, "replayed": self.replayed, "unused": self.unused,
-                "written": self.written, "loaded": self.loaded, "used": list(self.used)}
+                "written": self.written, "loaded": self.loaded, "used": _ranges(self.used)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CassetteRecord:
@@ -52,7 +52,36 @@ class CassetteRecord:
                    record_mode=str(data["record_mode"]), recorded=int(data["recorded"]),
                    replayed=int(data["replayed"]), unused=int(data["unused"]),
                    written=bool(data["written"]), loaded=int(data.get("loaded", 0)),
-                   used=tuple(int(i) for i in data.get("used", ())))
+                   used=_positions(data.get("used", "")))
+
+
+def _ranges(positions: tuple[int, ...]) -> str:
+    """Sorted ``positions`` as compact text, ``"0-41,43"`` (it travels in every report)."""
+    parts: list[str] = []
+    start = previous = None
+    for position in sorted(set(positions)):
+        if previous is not None and position == previous + 1:
+            previous = position
+            continue
+        if start is not None:
+            parts.append(f"{start}" if start == previous else f"{start}-{previous}")
+        start = previous = position
+    if start is not None:
+        parts.append(f"{start}" if start == previous else f"{start}-{previous}")
+    return ",".join(parts)
+
+
+def _positions(text: object) -> tuple[int, ...]:
+    """The positions written by :func:`_ranges` (anything unreadable counts as none)."""
+    out: list[int] = []
+    try:
+        for part in str(text).split(","):
+            if part:
+                first, _, last = part.partition("-")
+                out.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        return ()
+    return tuple(out)
 
 
 def _count(value: object) -> int:

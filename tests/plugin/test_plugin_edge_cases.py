@@ -82,3 +82,25 @@ def test_the_guard_blocks_gethostbyname_and_udp_sendto(monkeypatch: pytest.Monke
         assert socket.gethostbyname("localhost") == "10.0.0.1"
         assert len(guard.blocked) == 2
     assert reached == ["('127.0.0.1', 9)", "localhost"]
+
+
+def test_summary_records_keep_used_positions_compact() -> None:
+    """The positions travel in every report (xdist, JUnit XML): ranges, not 10,000 ints."""
+    from pytest_ecs_agent.summary import CassetteRecord
+
+    record = CassetteRecord("t.py::t", "c.yaml", "none", 0, 10_001, 0, False,
+                            loaded=10_002, used=(*range(10_000), 10_001))
+    data = record.to_dict()
+    assert data["used"] == "0-9999,10001"
+    assert CassetteRecord.from_dict(data) == record
+    older = {k: v for k, v in data.items() if k not in ("loaded", "used")}
+    assert CassetteRecord.from_dict(older).used == ()
+
+
+def test_a_shared_cassette_under_xdist(project: pytest.Pytester,
+                                       echo_server: LoopbackServer) -> None:
+    project.makepyfile(test_shared=dedent(SHARED))
+    project.runpytest("--llm-record-mode=once").assert_outcomes(passed=3)
+    replayed = project.runpytest_subprocess("-p", "xdist", "-n", "2")
+    replayed.assert_outcomes(passed=3)
+    assert "left unused" not in replayed.stdout.str()
