@@ -219,6 +219,15 @@ class TestCassette:
                     f"  {record_command(self.nodeid, 'rewrite')}")
         return None
 
+    def missed_error(self) -> str | None:
+        """The first cassette miss of the test, when its code caught it (else ``None``)."""
+        if self.session is None or not self.session.misses:
+            return None
+        miss = self.session.misses[0]
+        hint = self.failure_hint(miss)
+        return (f"{miss}\n(the code under test caught this error, so the test did not see "
+                "it fail)" + (f"\n{hint}" if hint else ""))
+
     def blocked_error(self) -> str | None:
         """A message listing connections the guard blocked (``None`` when there were none)."""
         if self.guard is None or not self.guard.blocked:

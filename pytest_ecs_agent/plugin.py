@@ -195,6 +195,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     blocked = cassette.blocked_error()
     if blocked is not None:
         pytest.fail(blocked, pytrace=False)
+    missed = cassette.missed_error()
+    if missed is not None:
+        pytest.fail(missed, pytrace=False)
     return None
 
 

@@ -173,6 +173,9 @@ class CassetteSession:
         self._recorded: list[PendingInteraction] = []
         self._redactor = Redactor(self.redaction)
         self._replayed = 0
+        #: Every "not in the cassette" error raised to the caller (kept even when the code
+        #: under test catches it, so a test runner can still fail the test).
+        self.misses: list[CassetteError] = []
         self._written = False
         self._finished = False
         if self._existed and record_mode in ("none", "once", "new_episodes"):
@@ -246,17 +249,21 @@ class CassetteSession:
         if self._index is None and not self.path.exists():
             if self.is_recording:
                 return None
-            raise CassetteNotFoundError(
+            missing = CassetteNotFoundError(
                 f"cassette {self.path} does not exist and record mode {self.record_mode!r} "
                 f"only replays; record it with pytest --llm-record-mode=once (or "
                 f"CassetteSession(..., record_mode='once'))", path=self.path)
+            self.misses.append(missing)
+            raise missing
         index = self._load()
         hit = index.take(kind, provider, request)
         if hit is None:
             if self.is_recording:
                 return None
-            raise mismatch_error(index, kind, provider, request, path=self.path,
-                                 record_mode=self.record_mode, scrub=self._scrub)
+            mismatch = mismatch_error(index, kind, provider, request, path=self.path,
+                                      record_mode=self.record_mode, scrub=self._scrub)
+            self.misses.append(mismatch)
+            raise mismatch
         self._replayed += 1
         position, interaction = hit
         assert isinstance(interaction, Interaction)

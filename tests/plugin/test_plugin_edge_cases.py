@@ -104,3 +104,42 @@ def test_a_shared_cassette_under_xdist(project: pytest.Pytester,
     replayed = project.runpytest_subprocess("-p", "xdist", "-n", "2")
     replayed.assert_outcomes(passed=3)
     assert "left unused" not in replayed.stdout.str()
+
+
+SWALLOWING = '''
+import os
+
+import pytest
+
+import agent_code
+
+
+@pytest.mark.llm_cassette
+async def test_falls_back():
+    try:  # agent code often turns any provider error into a fallback answer
+        answer = await agent_code.ask(agent_code.openai(), os.environ.get("PROMPT", "hello"))
+    except Exception:
+        answer = "fallback"
+    assert answer
+'''
+
+
+def test_a_cassette_miss_swallowed_by_the_code_still_fails_the_test(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like a blocked connection: otherwise CI is green with no (or a stale) cassette."""
+    project.makepyfile(test_swallow=dedent(SWALLOWING))
+    missing = project.runpytest()
+    missing.assert_outcomes(failed=1)
+    missing.stdout.fnmatch_lines([
+        "*cassettes/test_swallow/test_falls_back.yaml does not exist*",
+        "*pytest test_swallow.py::test_falls_back --llm-record-mode=once*",
+    ])
+    project.runpytest("--llm-record-mode=once").assert_outcomes(passed=1)
+    project.runpytest().assert_outcomes(passed=1)
+    monkeypatch.setenv("PROMPT", "changed")
+    changed = project.runpytest()
+    changed.assert_outcomes(failed=1)
+    changed.stdout.fnmatch_lines([
+        "*No recorded chat interaction for provider 'openai' matches this request*",
+        "*--llm-record-mode=new_episodes*",
+    ])
