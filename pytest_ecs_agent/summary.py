@@ -169,8 +169,9 @@ class CassetteSummary:
         if unused:
             lines.append(
                 f"{_plural(sum(count for _, count, _ in unused), 'interaction')} left unused "
-                f"in {_plural(len(unused), 'cassette')} (the test no longer makes these calls; "
-                "re-record with --llm-record-mode=rewrite):")
+                f"in {_plural(len(unused), 'cassette')} (the tests no longer make these calls, or "
+                "did not all run; to drop them, re-record every test of the cassette with "
+                "--llm-record-mode=rewrite):")
             lines.extend(f"  {path}: {count} unused ({', '.join(r.nodeid for r in group)})"
                          for path, count, group in unused)
         if written:
