@@ -12,10 +12,11 @@ import pytest
 
 from ecs_agent import RetryConfig, RetryProvider
 from ecs_agent.errors import ProviderResponseError
-from ecs_agent.intercept import ChatCall, ChatOutcome, LiveChat, use_interceptor
+from ecs_agent.intercept import ChatCall, use_interceptor
 from ecs_agent.providers.claude_provider import ClaudeProvider
 from ecs_agent.types import CompletionResult, Message, ToolCall, ToolSchema, Usage
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
+from tests.providers.spy import SpyInterceptor
 
 KEY = "sk-ant-test-0123456789abcdef"
 WEATHER = ToolSchema(
@@ -237,26 +238,15 @@ async def test_retry_provider_retries_an_overloaded_claude(llm_server: LoopbackS
 
 
 async def test_complete_goes_through_the_interceptor(llm_server: LoopbackServer) -> None:
-    seen: list[ChatCall] = []
-
-    class Recorder:
-        async def chat(self, call: ChatCall, live: LiveChat) -> ChatOutcome:
-            seen.append(call)
-            return await live()
-
-        async def embed(self, call: Any, live: Any) -> Any:
-            raise AssertionError("not an embedding call")
-
-        async def http(self, provider: str, request: httpx.Request, send: Any) -> Any:
-            return await send(request)
-
+    spy = SpyInterceptor()
     llm_server.enqueue(Reply.json(wire.anthropic_message("hi")))
     messages = [Message("user", "hello")]
     async with claude(llm_server) as provider:
-        with use_interceptor(Recorder()):
+        with use_interceptor(spy):
             result = await plain(provider, messages, response_format={"type": "text"})
     assert result.message.content == "hi"
-    assert seen == [ChatCall(provider="claude", model="claude-test", messages=messages,
+    assert spy.paths == ["claude /v1/messages"]
+    assert spy.calls == [ChatCall(provider="claude", model="claude-test", messages=messages,
                              tools=None, stream=False, response_format={"type": "text"},
                              secrets=(KEY,))]
 

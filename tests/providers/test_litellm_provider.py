@@ -18,11 +18,12 @@ import pytest
 
 from ecs_agent import RetryConfig, RetryProvider
 from ecs_agent.errors import MissingDependencyError, StreamError
-from ecs_agent.intercept import ChatCall, ChatOutcome, LiveChat, use_interceptor
+from ecs_agent.intercept import ChatCall, use_interceptor
 from ecs_agent.providers.litellm_provider import LiteLLMProvider
 from ecs_agent.types import CompletionResult, Message, StreamDelta, ToolCall, ToolSchema, Usage
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
 from pytest_ecs_agent.network import NetworkGuard, install, uninstall
+from tests.providers.spy import SpyInterceptor
 
 # Two warnings raised inside litellm's own code while it handles a stream (pydantic on
 # its ReadOnly TypedDicts, and its dir()/getattr() walk over pydantic models). With
@@ -207,25 +208,13 @@ async def test_retry_provider_retries_litellm_like_any_provider(
 
 
 async def test_complete_goes_through_the_interceptor(llm_server: LoopbackServer) -> None:
-    seen: list[ChatCall] = []
-
-    class Recorder:
-        async def chat(self, call: ChatCall, live: LiveChat) -> ChatOutcome:
-            seen.append(call)
-            return await live()
-
-        async def embed(self, call: Any, live: Any) -> Any:
-            raise AssertionError("not an embedding call")
-
-        async def http(self, provider: str, request: httpx.Request, send: Any) -> Any:
-            return await send(request)
-
+    spy = SpyInterceptor()
     llm_server.enqueue(Reply.json(wire.openai_chat_completion("hi")))
     messages = [Message("user", "hello")]
-    with use_interceptor(Recorder()):
+    with use_interceptor(spy):
         result = await plain(provider_for(llm_server), messages)
     assert result.message.content == "hi"
-    assert seen == [ChatCall(provider="litellm", model="openai/gpt-4o-mini", messages=messages,
+    assert spy.calls == [ChatCall(provider="litellm", model="openai/gpt-4o-mini", messages=messages,
                              tools=None, stream=False, response_format=None, secrets=(KEY,))]
 
 

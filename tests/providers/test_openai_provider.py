@@ -11,11 +11,12 @@ import pytest
 from pydantic import BaseModel
 
 from ecs_agent.errors import ProviderResponseError
-from ecs_agent.intercept import ChatCall, ChatOutcome, LiveChat, SendHTTP, use_interceptor
+from ecs_agent.intercept import ChatCall, use_interceptor
 from ecs_agent.providers import LLMProvider
 from ecs_agent.providers.openai_provider import OpenAIProvider, pydantic_to_response_format
 from ecs_agent.types import CompletionResult, Message, ToolCall, ToolSchema, Usage
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
+from tests.providers.spy import SpyInterceptor
 
 KEY = "sk-test-0123456789abcdef-SECRET"
 WEATHER = ToolSchema(
@@ -175,32 +176,17 @@ async def test_read_timeout_is_a_request_error(llm_server: LoopbackServer) -> No
 
 
 async def test_complete_goes_through_the_interceptor(llm_server: LoopbackServer) -> None:
-    seen: list[ChatCall] = []
-    paths: list[str] = []
-
-    class Spy:
-        async def chat(self, call: ChatCall, live: LiveChat) -> ChatOutcome:
-            seen.append(call)
-            return await live()
-
-        async def embed(self, call: Any, live: Any) -> list[list[float]]:
-            raise AssertionError("not an embed call")
-
-        async def http(self, provider: str, request: httpx.Request,
-                       send: SendHTTP) -> httpx.Response:
-            paths.append(f"{provider} {request.url.path}")
-            return await send(request)
-
+    spy = SpyInterceptor()
     llm_server.enqueue(Reply.json(wire.openai_chat_completion("hi")))
     messages = [Message("user", "hello")]
     async with provider_for(llm_server, model="gpt-4.1-mini") as provider:
-        with use_interceptor(Spy()):
+        with use_interceptor(spy):
             result = await provider.complete(messages, tools=[WEATHER])
     assert isinstance(result, CompletionResult)
-    assert seen == [ChatCall(provider="openai", model="gpt-4.1-mini", messages=messages,
+    assert spy.calls == [ChatCall(provider="openai", model="gpt-4.1-mini", messages=messages,
                              tools=[WEATHER], stream=False, response_format=None,
                              secrets=(KEY,))]
-    assert paths == ["openai /v1/chat/completions"]
+    assert spy.paths == ["openai /v1/chat/completions"]
 
 
 async def test_injected_client_is_used_and_left_open(llm_server: LoopbackServer) -> None:

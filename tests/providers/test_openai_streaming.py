@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from ecs_agent.errors import StreamError
-from ecs_agent.intercept import ChatCall, ChatOutcome, LiveChat, SendHTTP, use_interceptor
+from ecs_agent.intercept import ChatCall, use_interceptor
 from ecs_agent.providers.openai_provider import OpenAIProvider
 from ecs_agent.types import Message, StreamDelta, ToolCall, ToolSchema, Usage
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
+from tests.providers.spy import SpyInterceptor
 
 KEY = "sk-test-stream-0123456789-SECRET"
 HI = [Message("user", "Say hello")]
@@ -179,26 +180,14 @@ async def test_json_answer_to_a_stream_request_raises_stream_error(
 
 
 async def test_streaming_goes_through_the_interceptor(llm_server: LoopbackServer) -> None:
-    seen: list[ChatCall] = []
-
-    class Spy:
-        async def chat(self, call: ChatCall, live: LiveChat) -> ChatOutcome:
-            seen.append(call)
-            return await live()
-
-        async def embed(self, call: Any, live: Any) -> list[list[float]]:
-            raise AssertionError("not an embed call")
-
-        async def http(self, provider: str, request: httpx.Request,
-                       send: SendHTTP) -> httpx.Response:
-            return await send(request)
-
+    spy = SpyInterceptor()
     llm_server.enqueue(Reply.sse(wire.openai_chat_stream(["ok"])))
     async with provider_for(llm_server) as provider:
-        with use_interceptor(Spy()):
+        with use_interceptor(spy):
             deltas = await collect(await provider.complete(HI, stream=True))
     assert deltas[0] == StreamDelta(content="ok")
-    assert [(c.provider, c.stream, c.secrets) for c in seen] == [("openai", True, (KEY,))]
+    assert [(c.provider, isinstance(c, ChatCall) and c.stream, c.secrets)
+            for c in spy.calls] == [("openai", True, (KEY,))]
 
 
 async def test_a_stalled_stream_hits_the_read_timeout(llm_server: LoopbackServer) -> None:

@@ -9,38 +9,18 @@ recorded before the field existed still match.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from ecs_agent.intercept import ChatCall, EmbedCall, LiveChat, LiveEmbed, SendHTTP, use_interceptor
+from ecs_agent.intercept import use_interceptor
 from ecs_agent.providers import ClaudeProvider, OpenAIEmbeddingProvider
 from ecs_agent.types import CompletionResult, Message
 from pytest_ecs_agent.errors import CassetteMismatchError
 from pytest_ecs_agent.loopback import LoopbackServer, Reply, wire
 from pytest_ecs_agent.session import CassetteSession
+from tests.providers.spy import SpyInterceptor
 
 KEY = "sk-test-options-0123456789"
-
-
-class Spy:
-    """An interceptor that keeps every call and performs it live."""
-
-    def __init__(self) -> None:
-        self.calls: list[ChatCall | EmbedCall] = []
-
-    async def chat(self, call: ChatCall, live: LiveChat) -> Any:
-        self.calls.append(call)
-        return await live()
-
-    async def embed(self, call: EmbedCall, live: LiveEmbed) -> list[list[float]]:
-        self.calls.append(call)
-        return await live()
-
-    async def http(self, provider: str, request: httpx.Request, send: SendHTTP
-                   ) -> httpx.Response:
-        return await send(request)
 
 
 def embedder(server: LoopbackServer, dimensions: int | None) -> OpenAIEmbeddingProvider:
@@ -55,7 +35,7 @@ def claude(server: LoopbackServer, max_tokens: int = 4096) -> ClaudeProvider:
 
 async def test_embed_call_carries_dimensions_only_when_set(llm_server: LoopbackServer) -> None:
     llm_server.echo = True
-    spy = Spy()
+    spy = SpyInterceptor()
     with use_interceptor(spy):
         async with embedder(llm_server, 3) as provider:
             await provider.embed(["a"])
@@ -68,7 +48,7 @@ async def test_chat_call_carries_max_tokens_only_when_not_the_default(
     llm_server: LoopbackServer,
 ) -> None:
     llm_server.echo = True
-    spy = Spy()
+    spy = SpyInterceptor()
     with use_interceptor(spy):
         async with claude(llm_server, 100) as provider:
             await provider.complete([Message("user", "hi")])
